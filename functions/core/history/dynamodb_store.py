@@ -1,0 +1,226 @@
+"""The history store in DynamoDB's ``PredictionHistory`` table (AWS).
+
+Keys (docs/INTERFACES.md): hash key ``id`` answers "one item by id"; the
+global secondary index ``ByClient`` (hash ``clientId``, range ``createdAt``)
+answers "a client's items, newest first"; ``expiresAt`` (epoch seconds) lets
+DynamoDB's TTL delete old items.
+
+DynamoDB keeps numbers as decimals: floats go in as ``Decimal`` (from their
+shortest repr, so they come back bit for bit) and come out as plain ints and
+floats. Magnitudes below DynamoDB's smallest number (1e-130), which only a
+probability can reach, are stored as 0.
+
+Errors other than a failed condition (throttling, 5xx, validation) propagate
+as botocore's ``ClientError`` so that the workflow can retry them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from functions.core.errors import BadRequest, NotFound
+from functions.core.history.port import (
+    BAD_CURSOR_MESSAGE,
+    DEFAULT_LIMIT,
+    DUPLICATE_ID_MESSAGE,
+    Item,
+    Page,
+    check_item,
+    check_label,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    is_key,
+)
+
+HASH_KEY = "id"
+INDEX_BY_CLIENT = "ByClient"
+TTL_ATTRIBUTE = "expiresAt"
+_KEY_ATTRIBUTES = ("id", "clientId", "createdAt")  # table key + index key: a position in the index
+_SMALLEST_NUMBER = Decimal("1e-130")
+_SECONDS_PER_DAY = 86_400
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+AttributeMap = dict[str, Any]
+
+
+class DynamoDbHistoryStore:
+    def __init__(self, table_name: str, client: Any = None, ttl_days: int = 0) -> None:
+        """``client`` is a boto3 DynamoDB client (default: one from the
+        environment). ``ttl_days`` > 0 makes each item expire that many days
+        after its ``createdAt``; 0 keeps items forever."""
+        if isinstance(ttl_days, bool) or not isinstance(ttl_days, int) or ttl_days < 0:
+            raise ValueError(f"ttl_days must be a whole number of days >= 0, not {ttl_days!r}")
+        self._table = table_name
+        self._client = client if client is not None else boto3.client("dynamodb")
+        self._ttl_seconds = ttl_days * _SECONDS_PER_DAY
+
+    def put_new(self, item: Item) -> Item:
+        check_item(item)
+        attributes = _to_attributes(item)
+        stored = _from_attributes(attributes)
+        if self._ttl_seconds:
+            expires_at = _epoch_seconds(item["createdAt"]) + self._ttl_seconds
+            attributes[TTL_ATTRIBUTE] = {"N": str(expires_at)}
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=attributes,
+                ConditionExpression="attribute_not_exists(id)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if _error_code(error) != _CONDITION_FAILED:
+                raise
+            existing = _from_attributes(error.response["Item"])
+            if existing != stored:
+                raise BadRequest(DUPLICATE_ID_MESSAGE) from None
+            return existing
+        return stored
+
+    def get(self, client_id: str, item_id: str) -> Item:
+        if not is_key(item_id):
+            raise NotFound()
+        response = self._client.get_item(TableName=self._table, Key={HASH_KEY: {"S": item_id}}, ConsistentRead=True)
+        attributes = response.get("Item")
+        if attributes is None or attributes["clientId"] != {"S": client_id}:
+            raise NotFound()
+        return _from_attributes(attributes)
+
+    def list(self, client_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page:
+        check_limit(limit)
+        start_key = _start_key(client_id, cursor)
+        if not is_key(client_id):
+            return Page(items=[], next_cursor=None)
+        found: list[AttributeMap] = []
+        # One more than asked tells whether another page follows; a query may
+        # stop early at 1 MB, so keep reading until that many are found.
+        while True:
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": INDEX_BY_CLIENT,
+                "KeyConditionExpression": "clientId = :client",
+                "ExpressionAttributeValues": {":client": {"S": client_id}},
+                "ScanIndexForward": False,
+                "Limit": limit + 1 - len(found),
+            }
+            if start_key is not None:
+                query["ExclusiveStartKey"] = start_key
+            response = self._client.query(**query)
+            found += response["Items"]
+            start_key = response.get("LastEvaluatedKey")
+            if len(found) > limit or start_key is None:
+                break
+        page = found[:limit]
+        next_cursor = None
+        if len(found) > limit:
+            next_cursor = encode_cursor({name: page[-1][name]["S"] for name in _KEY_ATTRIBUTES})
+        return Page(items=[_from_attributes(attributes) for attributes in page], next_cursor=next_cursor)
+
+    def set_feedback(self, client_id: str, item_id: str, label: int) -> Item:
+        check_label(label)
+        if not is_key(item_id):
+            raise NotFound()
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key={HASH_KEY: {"S": item_id}},
+                UpdateExpression="SET feedbackLabel = :label",
+                ConditionExpression="attribute_exists(id) AND clientId = :client",
+                ExpressionAttributeValues={":label": {"N": str(label)}, ":client": {"S": client_id}},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _error_code(error) == _CONDITION_FAILED:
+                raise NotFound() from None
+            raise
+        return _from_attributes(response["Attributes"])
+
+
+def create_table(client: Any, table_name: str) -> None:
+    """Creates the ``PredictionHistory`` schema (on demand, TTL on
+    ``expiresAt``) and waits until it is usable: for tests and the local
+    stack's DynamoDB mode. The Pulumi storage component declares the same."""
+    client.create_table(
+        TableName=table_name,
+        AttributeDefinitions=[
+            {"AttributeName": "id", "AttributeType": "S"},
+            {"AttributeName": "clientId", "AttributeType": "S"},
+            {"AttributeName": "createdAt", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": HASH_KEY, "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": INDEX_BY_CLIENT,
+                "KeySchema": [
+                    {"AttributeName": "clientId", "KeyType": "HASH"},
+                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    client.update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+    )
+
+
+def _start_key(client_id: str, cursor: str | None) -> AttributeMap | None:
+    if cursor is None:
+        return None
+    position = decode_cursor(cursor)
+    if (
+        not isinstance(position, dict)
+        or sorted(position) != sorted(_KEY_ATTRIBUTES)
+        or not all(isinstance(value, str) and value for value in position.values())
+        or position["clientId"] != client_id
+    ):
+        raise BadRequest(BAD_CURSOR_MESSAGE)
+    return {name: {"S": value} for name, value in position.items()}
+
+
+def _to_attributes(item: Item) -> AttributeMap:
+    decimal_item = json.loads(json.dumps(item, allow_nan=False), parse_float=_to_decimal)
+    return {name: _serializer.serialize(value) for name, value in decimal_item.items()}
+
+
+def _from_attributes(attributes: AttributeMap) -> Item:
+    return {
+        name: _plain(_deserializer.deserialize(value)) for name, value in attributes.items() if name != TTL_ATTRIBUTE
+    }
+
+
+def _to_decimal(text: str) -> Decimal:
+    number = Decimal(text)
+    return Decimal(0) if abs(number) < _SMALLEST_NUMBER else number
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_plain(inner) for inner in value]
+    return value
+
+
+def _epoch_seconds(created_at: str) -> int:
+    return int(datetime.fromisoformat(created_at).timestamp())
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
