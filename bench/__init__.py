@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (`make bench`); speed is never asserted in tests."""

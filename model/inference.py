@@ -1,0 +1,162 @@
+"""The digit model: numpy-only inference and the SageMaker inference contract.
+
+Self-contained on purpose: this file is shipped as ``code/inference.py`` in
+``model.tar.gz`` beside the weights, and the SageMaker scikit-learn serving
+container imports it with nothing else of this project around it (it has numpy).
+
+Network (weights trained by ``model/train.py``, batch norm already folded in):
+conv3x3(1->16) relu maxpool2 -> conv3x3(16->32) relu maxpool2 ->
+conv3x3 valid(32->64) relu -> dense(1600->128) relu -> dense(128->10) softmax.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+WEIGHTS_GLOB = "digits-*.npz"
+MAX_BATCH = 256
+PIXELS = 28 * 28
+JSON_CONTENT_TYPE = "application/json"
+LAYER_NAMES = ("conv1", "conv2", "conv3", "dense1", "dense2")
+
+
+class ModelInputError(ValueError):
+    """A payload the model cannot accept: reported to the caller as a 4xx."""
+
+    status = 400
+
+
+class UnsupportedContentType(ModelInputError):
+    status = 415
+
+
+@dataclass(frozen=True)
+class DigitModel:
+    version: str
+    sha256: str
+    params: dict[str, np.ndarray]
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> DigitModel:
+        raw = Path(path).read_bytes()
+        with np.load(path, allow_pickle=False) as archive:
+            params = {name: np.ascontiguousarray(archive[name], dtype=np.float32) for name in archive.files if name != "version"}
+            version = str(archive["version"])
+        missing = [f"{layer}.{part}" for layer in LAYER_NAMES for part in ("w", "b") if f"{layer}.{part}" not in params]
+        if missing:
+            raise ValueError(f"weights file {path} lacks {', '.join(missing)}")
+        return cls(version=version, sha256=hashlib.sha256(raw).hexdigest(), params=params)
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) or (N, 784) floats in [0, 1], ink high -> (N, 10) probabilities."""
+        x = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
+        p = self.params
+        x = _max_pool(_relu(_conv3x3(x, p["conv1.w"], p["conv1.b"], pad=1)))
+        x = _max_pool(_relu(_conv3x3(x, p["conv2.w"], p["conv2.b"], pad=1)))
+        x = _relu(_conv3x3(x, p["conv3.w"], p["conv3.b"], pad=0))
+        x = _relu(x.reshape(x.shape[0], -1) @ p["dense1.w"] + p["dense1.b"])
+        return _softmax(x @ p["dense2.w"] + p["dense2.b"])
+
+
+def _conv3x3(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int) -> np.ndarray:
+    """NHWC convolution as one matrix product; ``w`` is (9 * C_in, C_out) in (c, kh, kw) order."""
+    if pad:
+        x = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    n, h, wd, c = x.shape
+    windows = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(1, 2))  # n, h-2, w-2, c, 3, 3
+    columns = windows.reshape(n * (h - 2) * (wd - 2), c * 9)
+    return (columns @ w + b).reshape(n, h - 2, wd - 2, -1)
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0, out=x)
+
+
+def _max_pool(x: np.ndarray) -> np.ndarray:
+    n, h, w, c = x.shape
+    return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def default_weights_path(model_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The single weights file in ``model_dir`` (default: model/weights beside this file)."""
+    directory = Path(model_dir) if model_dir else Path(__file__).resolve().parent / "weights"
+    candidates = sorted(directory.glob(WEIGHTS_GLOB))
+    if len(candidates) != 1:
+        raise FileNotFoundError(f"expected exactly one {WEIGHTS_GLOB} in {directory}, found {len(candidates)}")
+    return candidates[0]
+
+
+def load_model(model_dir: str | os.PathLike[str] | None = None) -> DigitModel:
+    return DigitModel.load(default_weights_path(model_dir))
+
+
+def parse_instances(payload: Any) -> np.ndarray:
+    """Validates ``{"instances": [[784 floats], ...]}`` into an (N, 784) array."""
+    if not isinstance(payload, dict) or "instances" not in payload:
+        raise ModelInputError('The body must be a JSON object {"instances": [[784 numbers], ...]}.')
+    instances = payload["instances"]
+    if not isinstance(instances, list) or not instances:
+        raise ModelInputError('"instances" must be a non-empty list.')
+    if len(instances) > MAX_BATCH:
+        raise ModelInputError(f'"instances" holds at most {MAX_BATCH} images per request.')
+    for index, instance in enumerate(instances):
+        if not isinstance(instance, list) or len(instance) != PIXELS:
+            raise ModelInputError(f"Instance {index} must be a list of {PIXELS} numbers.")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in instance):
+            raise ModelInputError(f"Instance {index} must hold numbers only.")
+    array = np.asarray(instances, dtype=np.float32)
+    if not np.isfinite(array).all() or array.min() < 0.0 or array.max() > 1.0:
+        raise ModelInputError("Pixel values must be finite numbers between 0 and 1.")
+    return array
+
+
+# --- The SageMaker inference contract (scikit-learn serving container) ---
+
+
+def model_fn(model_dir: str) -> DigitModel:
+    return load_model(model_dir)
+
+
+def input_fn(request_body: str | bytes, request_content_type: str) -> np.ndarray:
+    if (request_content_type or "").split(";")[0].strip().lower() != JSON_CONTENT_TYPE:
+        raise UnsupportedContentType(f"Content type {request_content_type!r} is not supported; send {JSON_CONTENT_TYPE}.")
+    try:
+        payload = json.loads(request_body)
+    except (ValueError, UnicodeDecodeError):
+        raise ModelInputError("The body is not valid JSON.") from None
+    return parse_instances(payload)
+
+
+def predict_fn(input_data: np.ndarray, model: DigitModel) -> dict[str, Any]:
+    probabilities = model.predict_proba(input_data)
+    return {"probabilities": probabilities, "modelVersion": model.version}
+
+
+def output_fn(prediction: dict[str, Any], accept: str) -> tuple[str, str]:
+    if accept and accept.split(";")[0].strip().lower() not in (JSON_CONTENT_TYPE, "*/*"):
+        raise UnsupportedContentType(f"Accept {accept!r} is not supported; accept {JSON_CONTENT_TYPE}.")
+    probabilities: np.ndarray = prediction["probabilities"]
+    body = {
+        "predictions": [
+            {
+                "probabilities": [round(float(p), 6) for p in row],
+                "digit": int(row.argmax()),
+                "confidence": round(float(row.max()), 6),
+            }
+            for row in probabilities
+        ],
+        "modelVersion": prediction["modelVersion"],
+    }
+    return json.dumps(body), JSON_CONTENT_TYPE

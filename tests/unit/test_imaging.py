@@ -1,0 +1,347 @@
+"""Examples of the preprocessing: each accepted format and mode, the awkward files
+people really send (canvas exports, phone photos) and each way an upload is refused."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFile
+
+from functions.core.errors import (
+    BadRequest,
+    DigitError,
+    ImageTooLarge,
+    InvalidImage,
+    NoDigitFound,
+    UnsupportedImageType,
+)
+from functions.core.imaging import decode_upload, inspect, preprocess, sniff_format, thumbnail_base64
+from tests import imagegen
+
+SEVEN = 0  # MNIST test digit 0 is a 7
+DIGITS = (0, 1, 2, 3, 4, 7, 18, 61)  # a 7, 2, 1, 0, 4, 9, 3 and 8
+
+
+def clean_tensor(index: int) -> np.ndarray:
+    return preprocess(imagegen.mnist_png(imagegen.mnist_digit(index))).tensor
+
+
+def assert_looks_like(tensor: np.ndarray, index: int, at_least: float = 0.8) -> None:
+    assert tensor.shape == (28, 28) and tensor.dtype == np.float32
+    assert 0.0 <= float(tensor.min()) and float(tensor.max()) <= 1.0
+    similarity = imagegen.similarity(tensor, clean_tensor(index))
+    assert similarity > at_least, f"similarity {similarity:.2f}"
+
+
+def assert_person_readable(error: DigitError) -> None:
+    """A sentence: a capital letter, words, a full stop; no Python internals."""
+    message = error.message
+    assert message[0].isupper() and message.endswith("."), message
+    assert len(message.split()) >= 4, message
+    for internal in ("Traceback", "Error(", "PIL", "<", "errno"):
+        assert internal not in message, message
+
+
+# Formats and modes.
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode"), [(fmt, mode) for fmt, modes in imagegen.MODES_BY_FORMAT.items() for mode in modes]
+)
+def test_each_accepted_format_and_mode_gives_the_digit(fmt: str, mode: str) -> None:
+    coverage = imagegen.place(imagegen.ink_level(imagegen.mnist_digit(SEVEN), 100), (130, 120), (10, 12))
+    data = imagegen.encode(imagegen.in_mode(coverage, mode, (30, 30, 30), (245, 240, 230)), fmt)
+
+    result = preprocess(data)
+
+    assert result.info.format == fmt.lower()
+    assert (result.info.width, result.info.height) == (130, 120)
+    # Two-level images lose the soft edges of the strokes.
+    assert_looks_like(result.tensor, SEVEN, at_least=0.75 if mode == "1" else 0.9)
+
+
+def test_a_gif_gives_its_first_frame() -> None:
+    frames = [
+        imagegen.in_mode(imagegen.ink_level(imagegen.mnist_digit(index), 64), "L", (0, 0, 0), (255, 255, 255))
+        for index in (SEVEN, 1)
+    ]
+    data = imagegen.encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+
+    assert_looks_like(preprocess(data).tensor, SEVEN, at_least=0.9)
+
+
+def test_a_16_bit_png_is_scaled_not_clipped() -> None:
+    """Given a 16-bit grayscale PNG using its whole range, then the digit is there
+    (Pillow's own conversion would clip it to white)."""
+    coverage = imagegen.ink_level(imagegen.mnist_digit(SEVEN), 84)
+    wide = ((1.0 - coverage) * 65535).astype(np.uint16)
+    data = imagegen.encode(Image.fromarray(wide), "PNG")
+
+    assert_looks_like(preprocess(data).tensor, SEVEN, at_least=0.9)
+
+
+def test_an_exif_orientation_tag_is_honoured() -> None:
+    """Given a phone photo stored sideways with the tag saying "turn 90 degrees clockwise",
+    then the tensor is of the upright digit."""
+    upright = imagegen.photo(imagegen.ink_level(imagegen.mnist_digit(SEVEN), 240), (20, 20, 20), (235, 235, 225))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the stored image must be rotated 90 degrees clockwise
+    sideways = upright.transpose(Image.Transpose.ROTATE_90)
+    data = imagegen.encode(sideways, "JPEG", quality=90, exif=exif)
+
+    tensor = preprocess(data).tensor
+
+    assert_looks_like(tensor, SEVEN, at_least=0.85)
+    turned = imagegen.similarity(tensor, np.rot90(clean_tensor(SEVEN)).copy())
+    assert turned < 0.6
+
+
+@pytest.mark.parametrize("stroke", [imagegen.BLACK, imagegen.WHITE, (220, 30, 40)], ids=["black", "white", "red"])
+@pytest.mark.parametrize("index", DIGITS[:4])
+def test_a_canvas_export_with_a_transparent_background(index: int, stroke: imagegen.Colour) -> None:
+    """Given an RGBA PNG whose background is transparent (its hidden colour black, as
+    canvases store it), then transparent means paper, whatever the stroke colour."""
+    coverage = imagegen.place(imagegen.ink_level(imagegen.mnist_digit(index), 220), (280, 280), (30, 25))
+
+    assert_looks_like(preprocess(imagegen.canvas_export(coverage, stroke)).tensor, index)
+
+
+def test_a_palette_image_with_a_transparent_matte() -> None:
+    """Given a GIF whose strokes fade into a white matte around transparent paper,
+    then the matte counts as paper, not as ink."""
+    coverage = imagegen.ink_level(imagegen.mnist_digit(SEVEN), 120)
+    data = imagegen.encode(imagegen.transparent_palette(coverage, (10, 10, 60), (255, 255, 255)), "GIF")
+
+    assert_looks_like(preprocess(data).tensor, SEVEN, at_least=0.85)
+
+
+# Hard photos.
+
+
+@pytest.mark.parametrize("index", DIGITS)
+@pytest.mark.parametrize(
+    ("ink", "paper"),
+    [((30, 40, 150), (230, 220, 160)), ((200, 30, 30), (180, 200, 230)), ((235, 235, 235), (40, 60, 50))],
+    ids=["blue-on-yellow", "red-on-blue", "chalk-on-board"],
+)
+def test_a_photo_of_coloured_ink_on_coloured_paper_under_uneven_light(
+    index: int, ink: imagegen.Colour, paper: imagegen.Colour
+) -> None:
+    """Given a digit photographed as coloured ink on coloured paper, light falling off
+    across the sheet, paper grain, saved as a JPEG of quality 60, then the tensor
+    is close to the clean digit's (the clean one is found at a different working
+    scale, where the block-wise paper estimate thins thick strokes differently)."""
+    coverage = imagegen.place(imagegen.ink_level(imagegen.mnist_digit(index), 420), (640, 480), (110, 30))
+    photo = imagegen.photo(coverage, ink, paper, lighting=0.5, texture=12.0, seed=index)
+
+    assert_looks_like(preprocess(imagegen.encode(photo, "JPEG", quality=60)).tensor, index, at_least=0.75)
+
+
+@pytest.mark.parametrize("index", DIGITS)
+@pytest.mark.parametrize("corner", [(60, 60), (1400, 40), (50, 1040), (1420, 1010)], ids=["tl", "tr", "bl", "br"])
+def test_a_small_digit_in_the_corner_of_a_large_photo(index: int, corner: tuple[int, int]) -> None:
+    """Given a 120 px digit near a corner of a 1600x1200 phone photo, then it is
+    found and looked at in full detail, not as the few pixels it is at working size."""
+    coverage = imagegen.place(imagegen.ink_level(imagegen.mnist_digit(index), 120), (1600, 1200), corner)
+    photo = imagegen.photo(coverage, (25, 25, 90), (240, 238, 228), lighting=0.4, texture=10.0, seed=index)
+
+    assert_looks_like(preprocess(imagegen.encode(photo, "JPEG", quality=70)).tensor, index)
+
+
+# Refusals.
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [imagegen.png_claiming(100_000, 100_000), imagegen.gif_claiming(65_535, 65_535), imagegen.bmp_claiming(100_000, 100_000)],
+    ids=["png", "gif", "bmp"],
+)
+def test_a_decompression_bomb_is_refused_from_its_header(claim: bytes) -> None:
+    """Given a small file whose header claims billions of pixels, then it is
+    ImageTooLarge (and nothing is decoded: there is nothing behind the header)."""
+    with pytest.raises(ImageTooLarge) as refused:
+        preprocess(claim)
+    assert_person_readable(refused.value)
+
+
+def test_the_pixel_budget_is_configurable() -> None:
+    data = imagegen.encode(Image.new("L", (300, 200), 255), "PNG")
+
+    with pytest.raises(ImageTooLarge, match="300x200"):
+        preprocess(data, max_pixels=50_000)
+
+
+def test_inspect_reads_the_size_without_decoding() -> None:
+    image, info = inspect(imagegen.png_claiming(5000, 4000))
+
+    assert (info.width, info.height, info.format) == (5000, 4000, "png")
+    assert isinstance(image, ImageFile.ImageFile)
+    assert image.tile  # Pillow drops the tile list once it has decoded the pixels
+
+
+def _jpeg() -> bytes:
+    coverage = imagegen.ink_level(imagegen.mnist_digit(SEVEN), 200)
+    return imagegen.encode(imagegen.photo(coverage, imagegen.BLACK, imagegen.WHITE), "JPEG")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        imagegen.mnist_png(imagegen.mnist_digit(SEVEN))[:60],
+        imagegen.mnist_png(imagegen.mnist_digit(SEVEN))[:150],
+        _jpeg()[: len(_jpeg()) // 3],
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 40,
+        b"\xff\xd8\xff\xe0" + b"garbage" * 20,
+        b"GIF89a\x01",
+        b"BM" + b"\x00" * 10,
+        b"RIFF\x10\x00\x00\x00WEBPVP8 \x00\x00",
+    ],
+    ids=["png-cut-in-header", "png-cut-in-data", "jpeg-cut", "png-empty-header", "jpeg-garbage", "gif-stub", "bmp-stub", "webp-stub"],
+)
+def test_corrupt_or_truncated_data_is_an_invalid_image(data: bytes) -> None:
+    with pytest.raises(InvalidImage) as refused:
+        preprocess(data)
+    assert_person_readable(refused.value)
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("digit.png", imagegen.mnist_png(imagegen.mnist_digit(SEVEN)))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"just some text, not an image\n",
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n",
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28"><path d="M4 4L24 24"/></svg>',
+        b"<!DOCTYPE html><html><body><img src=x></body></html>",
+        _zip(),
+        imagegen.encode(Image.new("RGB", (28, 28), "white"), "TIFF"),
+        b"",
+    ],
+    ids=["text", "pdf", "svg", "html", "zip", "tiff", "empty"],
+)
+def test_anything_but_an_accepted_image_is_an_unsupported_type(data: bytes) -> None:
+    with pytest.raises(UnsupportedImageType) as refused:
+        preprocess(data)
+    assert_person_readable(refused.value)
+
+
+def test_the_format_comes_from_the_bytes_not_a_name() -> None:
+    assert sniff_format(_jpeg()) == "JPEG"
+    assert sniff_format(imagegen.encode(Image.new("L", (4, 4)), "WEBP")) == "WEBP"
+    with pytest.raises(UnsupportedImageType):
+        sniff_format(b"RIFF\x00\x00\x00\x00WAVEfmt ")
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.new("RGB", (200, 150), (255, 255, 255)),
+        Image.new("L", (64, 64), 0),
+        Image.new("RGB", (1, 1), (10, 200, 30)),
+        Image.new("RGBA", (280, 280), (0, 0, 0, 0)),
+        imagegen.photo(np.zeros((300, 400), np.float32), (0, 0, 0), (230, 225, 210), texture=12.0),
+    ],
+    ids=["white", "black", "1x1", "empty-canvas", "blank-paper-photo"],
+)
+def test_a_blank_image_has_no_digit(image: Image.Image) -> None:
+    data = imagegen.encode(image, "PNG")
+
+    with pytest.raises(NoDigitFound) as refused:
+        preprocess(data)
+    assert_person_readable(refused.value)
+
+
+def test_a_blank_jpeg_photo_of_paper_has_no_digit() -> None:
+    paper = imagegen.photo(np.zeros((768, 1024), np.float32), (0, 0, 0), (220, 215, 200), lighting=0.5, texture=12.0)
+
+    with pytest.raises(NoDigitFound):
+        preprocess(imagegen.encode(paper, "JPEG", quality=60))
+
+
+# The image field of a request.
+
+
+def test_decode_upload_takes_plain_base64_and_data_urls() -> None:
+    raw = imagegen.mnist_png(imagegen.mnist_digit(SEVEN))
+    encoded = base64.b64encode(raw).decode("ascii")
+
+    assert decode_upload(encoded) == raw
+    assert decode_upload(f"data:image/png;base64,{encoded}") == raw
+    assert decode_upload(f"  data:application/octet-stream;base64,{encoded[:40]}\n{encoded[40:]}  ") == raw
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["", "   ", "not base64 at all!", "data:image/png,plain", "QUJD=QUJD", None, 42, ["QUJD"]],
+    ids=["empty", "spaces", "junk", "data-url-not-base64", "padding-inside", "null", "number", "list"],
+)
+def test_decode_upload_refuses_what_is_not_base64_as_a_bad_request(field: object) -> None:
+    with pytest.raises(BadRequest) as refused:
+        decode_upload(field)
+    assert_person_readable(refused.value)
+
+
+def test_decode_upload_refuses_an_oversize_image_before_decoding() -> None:
+    """Given more base64 than the limit allows, then it is ImageTooLarge even though
+    the text is not valid base64: the size is judged before decoding."""
+    oversize = "!" * (300 * 1024)
+
+    with pytest.raises(ImageTooLarge) as refused:
+        decode_upload(oversize, max_bytes=180 * 1024)
+    assert "180 KB" in refused.value.message
+    assert_person_readable(refused.value)
+
+
+def test_decode_upload_refuses_decoded_bytes_over_the_limit() -> None:
+    encoded = base64.b64encode(b"\x00" * 1001).decode("ascii")
+
+    with pytest.raises(ImageTooLarge):
+        decode_upload(encoded, max_bytes=1000)
+
+
+# What the service records.
+
+
+def test_the_thumbnail_is_the_28x28_uint8_the_model_saw() -> None:
+    tensor = clean_tensor(SEVEN)
+
+    thumbnail = np.frombuffer(base64.b64decode(thumbnail_base64(tensor)), dtype=np.uint8).reshape(28, 28)
+
+    assert np.array_equal(thumbnail, np.rint(tensor * 255).astype(np.uint8))
+
+
+def test_the_info_describes_the_upload() -> None:
+    data = imagegen.mnist_png(imagegen.mnist_digit(SEVEN))
+
+    info = preprocess(data).info
+
+    assert info.to_dict() == {
+        "format": "png",
+        "width": 28,
+        "height": 28,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+def test_a_thick_marker_stroke_stays_solid() -> None:
+    """Given a 7 drawn on a 280 px canvas with a 40 px marker, then its bar is ink
+    all the way through, not an outline."""
+    coverage = imagegen.stroke_digit([[(0.2, 0.2), (0.8, 0.2), (0.45, 0.85)]], 280, 40.0)
+
+    tensor = preprocess(imagegen.canvas_export(coverage)).tensor
+
+    bar = tensor[tensor.sum(axis=1).argmax()]  # the row through the top bar
+    inked = bar[bar > 0.05]
+    assert inked.size >= 10
+    assert float(inked.min()) > 0.5
