@@ -1,7 +1,9 @@
 """The history store in one SQLite file: the local stack's embedded default.
 
-Durability: write-ahead log with ``synchronous=FULL``, so a committed item
-survives a crash or power loss, not only a clean restart. Concurrency: one
+Durability: write-ahead log with ``synchronous=NORMAL``: a committed item
+survives the process being killed at any point (the tests SIGKILL it); only a
+power loss of the whole machine may drop the last commits, which is the right
+trade for a local stack (FULL costs an fsync, 4-8 ms, per prediction). Concurrency: one
 connection per store guarded by a lock for the threads of a process; between
 processes SQLite's own file locks, a generous busy timeout, and writes that
 take the write lock up front (``BEGIN IMMEDIATE``) so a read-then-write never
@@ -56,7 +58,7 @@ class SqliteHistoryStore:
             check_same_thread=False,  # shared by threads under self._lock
         )
         self._connection.execute("PRAGMA journal_mode=WAL")
-        self._connection.execute("PRAGMA synchronous=FULL")
+        self._connection.execute("PRAGMA synchronous=NORMAL")
         with self._write() as connection:
             for statement in _SCHEMA:
                 connection.execute(statement)

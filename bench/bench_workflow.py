@@ -1,0 +1,106 @@
+"""How much the local engine adds to a prediction.
+
+Runs the same upload (an MNIST test digit as PNG) through
+1. the four handlers called one after the other, in process (the floor), and
+2. the local engine: the real definition in moto's interpreter, the same
+   handlers behind the in-process Lambda client,
+with the real model behind the local SageMaker endpoint and SQLite in a
+temporary directory. Prints median and p95 of each, the engine's overhead per
+execution, and what parsing the definition costs (paid once per engine).
+
+    .venv/bin/python -m bench.bench_workflow [--runs 40] [--model-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from functions.core.config import Settings
+from functions.handlers import invoke_model, persist, preprocess, validate
+from local.engine import LocalEngine
+from local.sagemaker_endpoint import LocalSageMakerEndpoint
+from model.mnist_data import as_png, load_split
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+ENDPOINT_NAME = "digits-bench"
+WARM_UP_RUNS = 3
+
+
+def summary(label: str, samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"{label:<34} median {statistics.median(ordered):8.2f} ms   p95 {p95:8.2f} ms   (n={len(ordered)})"
+
+
+def timed(runs: int, once: Callable[[int], object]) -> list[float]:
+    for run in range(WARM_UP_RUNS):
+        once(-1 - run)
+    samples = []
+    for run in range(runs):
+        started = time.perf_counter()
+        once(run)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--model-dir", default=None, help="weights directory (default: model/weights)")
+    args = parser.parse_args()
+
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="ap-southeast-1", POWERTOOLS_METRICS_DISABLED="true"
+    )
+    digits, _ = load_split("test")
+    body = {"image": base64.b64encode(as_png(digits[0])).decode(), "clientId": "bench"}
+
+    with tempfile.TemporaryDirectory() as data_dir, LocalSageMakerEndpoint(args.model_dir, ENDPOINT_NAME) as endpoint:
+        os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = endpoint.url
+        settings = Settings(
+            history_backend="sqlite",
+            history_sqlite_path=str(Path(data_dir) / "history.db"),
+            sagemaker_endpoint_name=ENDPOINT_NAME,
+            log_level="WARNING",
+        )
+        handlers = {
+            "validate": validate.build(settings),
+            "preprocess": preprocess.build(settings),
+            "invoke_model": invoke_model.build(settings),
+            "persist": persist.build(settings),
+        }
+        engine = LocalEngine(handlers)
+
+        def direct(run: int) -> None:
+            state: Any = {"requestId": f"direct-{run}", "request": body}
+            for task in ("validate", "preprocess", "invoke_model", "persist"):
+                state = json.loads(json.dumps(handlers[task](state, None)))
+
+        def through_engine(run: int) -> None:
+            result = engine.start_sync_execution(json.dumps({"requestId": f"engine-{run}", "request": body}))
+            if result["status"] != "SUCCEEDED":
+                raise RuntimeError(f"execution failed: {result.get('error')}: {result.get('cause')}")
+
+        direct_ms = timed(args.runs, direct)
+        engine_ms = timed(args.runs, through_engine)
+        definition = json.dumps(engine.definition)
+        parse_ms = timed(5, lambda _: AmazonStateLanguageParser.parse(definition))
+
+    print(summary("four handlers called directly", direct_ms))
+    print(summary("whole workflow through the engine", engine_ms))
+    overhead = statistics.median(engine_ms) - statistics.median(direct_ms)
+    print(f"{'engine overhead per execution':<34} median {overhead:8.2f} ms")
+    print(summary("parsing the definition (once)", parse_ms))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The history store the configuration asks for, and its failures in the
+error table's terms.
+
+``history_store(settings)``: ``SqliteHistoryStore`` for ``HISTORY_BACKEND=sqlite``
+(the local stack), ``DynamoDbHistoryStore`` for ``dynamodb`` (AWS) with a
+client whose timeouts and retries fit inside the workflow's time budget.
+
+``store_errors()``: DynamoDB throttling, once the client's own few retries are
+spent, becomes ``Throttled`` (the workflow retries Persist on it, and the API
+answers 429); any other storage failure is left to surface as an internal error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from functions.core.config import ConfigError, Settings
+from functions.core.errors import Throttled
+from functions.core.history.port import HistoryStore
+
+# DynamoDB client: the Persist task has a few seconds, so fail fast and let the
+# workflow's backoff handle what a quick retry cannot.
+DYNAMODB_CONNECT_TIMEOUT_SECONDS = 1
+DYNAMODB_READ_TIMEOUT_SECONDS = 2
+DYNAMODB_MAX_ATTEMPTS = 3
+THROTTLING_CODES = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+)
+
+
+def history_store(settings: Settings) -> HistoryStore:
+    if settings.history_backend == "sqlite" and settings.history_sqlite_path:
+        from functions.core.history.sqlite_store import SqliteHistoryStore
+
+        path = Path(settings.history_sqlite_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHistoryStore(path)
+    if settings.history_backend == "dynamodb" and settings.history_table:
+        import boto3
+        from botocore.config import Config
+
+        from functions.core.history.dynamodb_store import DynamoDbHistoryStore
+
+        config = Config(
+            connect_timeout=DYNAMODB_CONNECT_TIMEOUT_SECONDS,
+            read_timeout=DYNAMODB_READ_TIMEOUT_SECONDS,
+            retries={"mode": "standard", "total_max_attempts": DYNAMODB_MAX_ATTEMPTS},
+        )
+        client = boto3.client("dynamodb", config=config)
+        return DynamoDbHistoryStore(settings.history_table, client=client, ttl_days=settings.history_ttl_days)
+    raise ConfigError("Environment variable HISTORY_BACKEND must be set, with HISTORY_TABLE or HISTORY_SQLITE_PATH.")
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    try:
+        yield
+    except Exception as error:
+        if _error_code(error) in THROTTLING_CODES:
+            raise Throttled() from error
+        raise
+
+
+def _error_code(error: Exception) -> str | None:
+    # botocore's ClientError carries its code in ``response``; duck-typed so
+    # that the SQLite path never imports botocore.
+    response: Any = getattr(error, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return code if isinstance(code, str) else None
+    return None

@@ -1,0 +1,1 @@
+"""Lambda entry points: ``functions.handlers.<name>.handler`` (docs/INTERFACES.md)."""

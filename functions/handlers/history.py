@@ -1,0 +1,101 @@
+"""The history API: API Gateway REST proxy events in, proxy responses out.
+
+- ``GET /api/predictions?clientId=..&limit=..&cursor=..`` ->
+  ``{"items": [...newest first], "nextCursor": str | null}`` (limit 1-100, default 20)
+- ``GET /api/predictions/{id}?clientId=..`` -> the item, or 404 ``NotFound``
+- ``POST /api/predictions/{id}/feedback`` body ``{"clientId", "label": 0-9}``
+  -> the item with ``feedbackLabel``
+
+Every failure is the contract's ``{"error": {"code", "message"}}`` with the
+error table's status; unexpected ones are logged and answered as
+``InternalError`` without internals. Routing is aws-lambda-powertools'
+``APIGatewayRestResolver``; routes include the ``/api`` prefix, as the
+CloudFront origin path and the local server send it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from functions.handlers._runtime import Handler, cold_start
+
+if TYPE_CHECKING:
+    from functions.core.config import Settings
+    from functions.core.history.port import HistoryStore
+
+
+def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
+    """``store``: where items are (default: the one the settings describe)."""
+    import json
+    import threading
+
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+    from functions.core.errors import DigitError, InternalError, NotFound
+    from functions.core.predictions import check_client_id, parse_feedback, parse_limit
+    from functions.core.store_factory import history_store, store_errors
+    from functions.handlers._tasks import observability
+
+    history = store or history_store(settings)
+    obs = observability(settings)
+    app = APIGatewayRestResolver()
+    # The resolver keeps the current event on itself: one request at a time
+    # (Lambda never overlaps them; the local server's threads could).
+    resolving = threading.Lock()
+
+    def error_response(error: DigitError) -> Response[str]:
+        return Response(status_code=error.status, content_type="application/json", body=json.dumps(error.to_body()))
+
+    def query(name: str) -> str | None:
+        return app.current_event.get_query_string_value(name)
+
+    @app.get("/api/predictions")
+    def list_predictions() -> dict[str, Any]:
+        client_id = check_client_id(query("clientId"))
+        limit = parse_limit(query("limit"))
+        with store_errors():
+            page = history.list(client_id, limit, query("cursor") or None)
+        return {"items": page.items, "nextCursor": page.next_cursor}
+
+    @app.get("/api/predictions/<item_id>")
+    def get_prediction(item_id: str) -> dict[str, Any]:
+        client_id = check_client_id(query("clientId"))
+        with store_errors():
+            return history.get(client_id, item_id)
+
+    @app.post("/api/predictions/<item_id>/feedback")
+    def record_feedback(item_id: str) -> dict[str, Any]:
+        client_id, label = parse_feedback(app.current_event.body)
+        with store_errors():
+            return history.set_feedback(client_id, item_id, label)
+
+    @app.exception_handler(DigitError)
+    def known_failure(error: DigitError) -> Response[str]:
+        obs.logger.info("request failed", extra={"error": error.code, "path": app.current_event.path})
+        return error_response(error)
+
+    @app.exception_handler(Exception)
+    def unexpected_failure(error: Exception) -> Response[str]:
+        obs.logger.exception("request failed unexpectedly", extra={"path": app.current_event.path})
+        return error_response(InternalError())
+
+    @app.not_found
+    def no_route(error: Exception) -> Response[str]:
+        return error_response(NotFound("No such API route."))
+
+    def handler(event: Any, context: Any) -> dict[str, Any]:
+        request_context = event.get("requestContext") if isinstance(event, dict) else None
+        obs.bind_request(request_context.get("requestId") if isinstance(request_context, dict) else None)
+        with resolving:
+            return app.resolve(event, context)
+
+    return handler
+
+
+def _from_environment() -> Handler:
+    from functions.core.config import Need, load_settings
+
+    return build(load_settings(needs=[Need.HISTORY]))
+
+
+handler = cold_start(_from_environment)

@@ -1,0 +1,42 @@
+"""Workflow task Preprocess: the upload becomes the 28x28 tensor the model reads.
+
+In: the state after Validate. Out: the same facts plus ``tensor`` (float32,
+base64) and ``thumbnail`` (the uint8 image the model sees, base64); the raw
+image is not passed on. Fails with ``InvalidImage``, ``ImageTooLarge`` or
+``NoDigitFound``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from functions.handlers._runtime import Handler, cold_start
+
+if TYPE_CHECKING:
+    from functions.core.config import Settings
+
+
+def build(settings: Settings) -> Handler:
+    from functions.core import imaging
+    from functions.core.predictions import PREPROCESS, encode_tensor, raw_image
+    from functions.handlers._tasks import observability, task_handler
+
+    def preprocess(event: dict[str, Any]) -> dict[str, Any]:
+        result = imaging.preprocess(raw_image(event), settings.max_image_pixels)
+        passed_on = {key: value for key, value in event.items() if key != "image"}
+        return {
+            **passed_on,
+            "tensor": encode_tensor(result.tensor),
+            "thumbnail": imaging.thumbnail_base64(result.tensor),
+        }
+
+    return task_handler(PREPROCESS, observability(settings), preprocess)
+
+
+def _from_environment() -> Handler:
+    from functions.core.config import load_settings
+
+    return build(load_settings())
+
+
+handler = cold_start(_from_environment)

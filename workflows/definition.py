@@ -1,0 +1,130 @@
+"""The Express state machine: ``Validate -> Preprocess -> InvokeModel -> Persist``.
+
+One source of truth: the Pulumi program deploys ``build_definition(arns)`` and
+the local engine runs the very same document. Amazon States Language, JSONPath::
+
+    definition = build_definition({
+        "validate": validate_fn.arn, "preprocess": ..., "invoke_model": ..., "persist": ...,
+    })
+    json.dumps(definition)  # the state machine's definition string
+
+Each task calls its Lambda through the optimised integration
+(``arn:aws:states:::lambda:invoke``) with the whole state as payload; its
+``ResultSelector`` names every key passed on, so nothing else travels: the raw
+image (up to ~240 KB of base64) exists only between Validate and Preprocess,
+and after Preprocess only the 28x28 tensor (~4 KB) goes on.
+
+Failures:
+
+- Retried, with exponential backoff and full jitter: Lambda's own service
+  errors and throttling, and the transient codes ``ModelUnavailable`` (SageMaker
+  throttled, 5xx, unreachable, too slow) and ``Throttled`` (DynamoDB
+  throttling). The request's own faults (``BadRequest``, ``InvalidImage``, ...)
+  are never retried.
+- Then every failure is caught. An error of the table (``functions/core/errors.py``)
+  ends the execution with ``error`` = its code and ``cause`` = the Lambda's
+  ``errorMessage`` (the message for a person; the Lambda's JSON error and its
+  stack trace stay behind). Anything else (a timeout, a Lambda crash) ends with
+  ``InternalError`` and a generic message.
+
+Time: each task has its own timeout and at most two retries per kind of
+error; the whole execution is capped at ``EXECUTION_TIMEOUT_SECONDS``, below
+API Gateway's 29 s integration timeout, so the API always answers in time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from functions.core.errors import ERROR_TABLE, InternalError
+
+TASKS = ("validate", "preprocess", "invoke_model", "persist")
+STATE_NAMES = {"validate": "Validate", "preprocess": "Preprocess", "invoke_model": "InvokeModel", "persist": "Persist"}
+# Seconds each task may take, cold start included (InvokeModel: the SageMaker
+# client's 1 s connect + 4 s read timeouts fit inside).
+TASK_TIMEOUT_SECONDS = {"validate": 4, "preprocess": 6, "invoke_model": 6, "persist": 4}
+EXECUTION_TIMEOUT_SECONDS = 25
+
+LAMBDA_SERVICE_ERRORS = (
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.TooManyRequestsException",
+)
+TRANSIENT_ERRORS = ("ModelUnavailable", "Throttled")
+RETRY_TIMING: dict[str, Any] = {
+    "IntervalSeconds": 1,
+    "MaxAttempts": 2,
+    "BackoffRate": 2.0,
+    "MaxDelaySeconds": 2,
+    "JitterStrategy": "FULL",
+}
+
+# What each task passes on (see functions/core/predictions.py); Persist's
+# output, the prediction item, is the execution's output.
+PASSED_ON = {
+    "validate": ("requestId", "clientId", "createdAt", "input", "image", "timingsMs"),
+    "preprocess": ("requestId", "clientId", "createdAt", "input", "tensor", "thumbnail", "timingsMs"),
+    "invoke_model": ("requestId", "clientId", "createdAt", "input", "thumbnail", "prediction", "timingsMs"),
+}
+
+DESCRIBE_FAILURE = "DescribeFailure"
+FAILED = "Failed"
+INTERNAL_FAILURE = "InternalFailure"
+
+
+def build_definition(function_arns: Mapping[str, str]) -> dict[str, Any]:
+    """The ASL document for the four Lambda ARNs (keys: ``TASKS``)."""
+    missing = [task for task in TASKS if not function_arns.get(task)]
+    if missing:
+        raise ValueError(f"function ARNs missing for: {', '.join(missing)}")
+    states: dict[str, Any] = {}
+    for index, task in enumerate(TASKS):
+        following = TASKS[index + 1] if index + 1 < len(TASKS) else None
+        states[STATE_NAMES[task]] = _task_state(task, function_arns[task], following)
+    states[DESCRIBE_FAILURE] = {
+        "Type": "Pass",
+        "Comment": "A failure from the error table: keep its code, take the person's message out of the Lambda error JSON.",
+        "Parameters": {"error.$": "$.failure.Error", "details.$": "States.StringToJson($.failure.Cause)"},
+        "Next": FAILED,
+    }
+    states[FAILED] = {"Type": "Fail", "ErrorPath": "$.error", "CausePath": "$.details.errorMessage"}
+    states[INTERNAL_FAILURE] = {
+        "Type": "Fail",
+        "Comment": "Timeouts, crashes and anything else outside the error table.",
+        "Error": "InternalError",
+        "Cause": InternalError.default_message,
+    }
+    return {
+        "Comment": "Recognise a handwritten digit and keep it in the history.",
+        "QueryLanguage": "JSONPath",
+        "StartAt": STATE_NAMES[TASKS[0]],
+        "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
+        "States": states,
+    }
+
+
+def _task_state(task: str, function_arn: str, following: str | None) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": function_arn, "Payload.$": "$"},
+        "TimeoutSeconds": TASK_TIMEOUT_SECONDS[task],
+        "Retry": [
+            {"ErrorEquals": list(LAMBDA_SERVICE_ERRORS), **RETRY_TIMING},
+            {"ErrorEquals": list(TRANSIENT_ERRORS), **RETRY_TIMING},
+        ],
+        "Catch": [
+            {"ErrorEquals": list(ERROR_TABLE), "ResultPath": "$.failure", "Next": DESCRIBE_FAILURE},
+            {"ErrorEquals": ["States.ALL"], "Next": INTERNAL_FAILURE},
+        ],
+    }
+    if following is None:
+        state["OutputPath"] = "$.Payload"
+        state["End"] = True
+    else:
+        state["ResultSelector"] = {f"{key}.$": f"$.Payload.{key}" for key in PASSED_ON[task]}
+        state["Next"] = STATE_NAMES[following]
+    return state
