@@ -1,0 +1,352 @@
+"""The local stack's HTTP server: the site and the whole ``/api`` contract on one origin.
+
+What API Gateway does on AWS is done here, and only that: ``POST
+/api/predictions`` starts the workflow synchronously through the local engine
+and maps a failed execution's ``error`` to its status with the one error table;
+the history routes call the real ``history`` Lambda handler in-process with an
+API Gateway REST proxy event, the same code path as on AWS.
+
+Every ``/api`` failure, including unknown routes, oversized bodies and bugs, is
+the contract's error JSON; stack traces go to the server log only. Every
+response carries the security headers; every request gets one access-log line.
+
+    app = create_app(engine, history_handler, ServerSettings(site_dir=..., health={...}))
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mimetypes
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from functions.core.errors import (
+    ERROR_TABLE,
+    BadRequest,
+    DigitError,
+    ImageTooLarge,
+    InternalError,
+    error_body,
+)
+from functions.core.predictions import parse_limit
+from local.engine import LambdaContext
+
+# Step Functions' input limit: a bigger request could not start the workflow on
+# AWS either. It also bounds what the server ever holds in memory per request.
+MAX_BODY_BYTES = 256 * 1024
+
+# What a plain static site that talks to its own origin needs, and no more;
+# the same policy as CloudFront's in components/site.py.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+
+# The system's MIME table varies between machines; the browser needs these right.
+for _suffix, _type in (
+    (".js", "text/javascript"),
+    (".mjs", "text/javascript"),
+    (".css", "text/css"),
+    (".svg", "image/svg+xml"),
+    (".json", "application/json"),
+    (".webmanifest", "application/manifest+json"),
+):
+    mimetypes.add_type(_type, _suffix)
+
+_log = logging.getLogger("local.server")
+_access_log = logging.getLogger("local.access")
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class Engine(Protocol):
+    """What the server needs of ``local.engine.LocalEngine``."""
+
+    def start_sync_execution(self, input: str) -> dict[str, Any]: ...
+
+    def list_executions(self, limit: int) -> list[dict[str, Any]]: ...
+
+    def describe_execution(self, arn: str) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    site_dir: Path
+    # Extra fields of ``GET /api/health`` (model version, history backend).
+    health: Mapping[str, Any] = field(default_factory=dict)
+    max_body_bytes: int = MAX_BODY_BYTES
+    # The history Lambda's ARN, as its context object reports it.
+    history_function_arn: str = "arn:aws:lambda:ap-southeast-1:123456789012:function:digits-local-history"
+
+
+def create_app(engine: Engine, history_handler: LambdaHandler, settings: ServerSettings) -> ASGIApp:
+    api = _Api(engine, history_handler, settings)
+    app = Starlette(
+        routes=[
+            Mount(
+                "/api",
+                routes=[
+                    Route("/health", api.health, methods=["GET"]),
+                    Route("/predictions", api.predictions, methods=["GET", "POST"]),
+                    Route("/predictions/{id}", api.prediction, methods=["GET"]),
+                    Route("/predictions/{id}/feedback", api.feedback, methods=["POST"]),
+                    Route("/executions", api.executions, methods=["GET"]),
+                    Route("/executions/{id}", api.execution, methods=["GET"]),
+                ],
+            ),
+            Mount("/", _SiteFiles(directory=settings.site_dir, html=True)),
+        ],
+        exception_handlers={
+            DigitError: _digit_error,
+            HTTPException: _http_error,
+            Exception: _unexpected_error,
+        },
+    )
+    # Outermost, so that even the response to an unexpected error gets the
+    # headers and an access-log line.
+    return _SecuredAndLogged(app)
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    content = body if isinstance(body, (bytes, str)) else _dumps(body)
+    response = Response(content, status_code=status, media_type="application/json", headers=headers)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def error_response(
+    code: str, message: str, status: int | None = None, headers: Mapping[str, str] | None = None
+) -> Response:
+    error_class = ERROR_TABLE.get(code, InternalError)
+    return json_response(error_body(code, message), status or error_class.status, headers)
+
+
+class _Api:
+    def __init__(self, engine: Engine, history_handler: LambdaHandler, settings: ServerSettings) -> None:
+        self._engine = engine
+        self._history_handler = history_handler
+        self._settings = settings
+        self._health = _dumps({"status": "ok", "stack": "local", **settings.health})
+
+    async def health(self, request: Request) -> Response:
+        return json_response(self._health)
+
+    async def predictions(self, request: Request) -> Response:
+        if request.method == "GET":
+            return await self._history(request, "/api/predictions")
+        return await self._predict(request)
+
+    async def prediction(self, request: Request) -> Response:
+        return await self._history(request, "/api/predictions/{id}")
+
+    async def feedback(self, request: Request) -> Response:
+        return await self._history(request, "/api/predictions/{id}/feedback")
+
+    async def executions(self, request: Request) -> Response:
+        limit = parse_limit(request.query_params.get("limit"))
+        executions = await anyio.to_thread.run_sync(self._engine.list_executions, limit)
+        return json_response({"executions": executions})
+
+    async def execution(self, request: Request) -> Response:
+        described = await anyio.to_thread.run_sync(self._engine.describe_execution, request.path_params["id"])
+        return json_response(described)
+
+    async def _predict(self, request: Request) -> Response:
+        body = await _read_body(request, self._settings.max_body_bytes)
+        try:
+            parsed = json.loads(body)
+        except (ValueError, RecursionError):
+            raise BadRequest("The request body must be JSON.") from None
+        request_id = str(uuid.uuid4())
+        execution_input = _dumps({"requestId": request_id, "request": parsed})
+        result = await anyio.to_thread.run_sync(self._engine.start_sync_execution, execution_input)
+        request.state.execution_id = result.get("executionArn")
+        if result.get("status") == "SUCCEEDED":
+            return json_response(result["output"])
+        return _failed_execution(result)
+
+    async def _history(self, request: Request, resource: str) -> Response:
+        body = await _read_body(request, self._settings.max_body_bytes) if request.method == "POST" else b""
+        request_id = str(uuid.uuid4())
+        event = _proxy_event(request, resource, body, request_id)
+        function_arn = self._settings.history_function_arn
+        context = LambdaContext(function_arn.rsplit(":", 1)[-1], function_arn, request_id)
+        result = await anyio.to_thread.run_sync(self._history_handler, event, context)
+        return Response(
+            result.get("body") or "",
+            status_code=int(result.get("statusCode", 500)),
+            headers={"cache-control": "no-store", **(result.get("headers") or {})},
+            media_type="application/json",
+        )
+
+
+def _failed_execution(result: Mapping[str, Any]) -> Response:
+    """As API Gateway's response template maps it (components/api_templates.py):
+    a code of the table keeps its status, with its default message when the
+    cause is empty; anything else (a timeout, a crash) is an InternalError
+    whose cause, which may hold internals, stays in the log."""
+    code, cause = result.get("error") or "", result.get("cause") or ""
+    if code in ERROR_TABLE:
+        return error_response(code, cause or ERROR_TABLE[code].default_message)
+    _log.error("execution %s ended %s: %s %s", result.get("executionArn"), result.get("status"), code, cause)
+    return error_response("InternalError", InternalError.default_message)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed ``limit``:
+    from Content-Length before reading anything, else while streaming it."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _body_too_large(limit)
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise _body_too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _body_too_large(limit: int) -> ImageTooLarge:
+    return ImageTooLarge(f"The request is too large: at most {limit // 1024} KB. Send a smaller image.")
+
+
+def _proxy_event(request: Request, resource: str, body: bytes, request_id: str) -> dict[str, Any]:
+    """The event API Gateway's REST proxy integration would send."""
+    try:
+        text = body.decode("utf-8") if body else None
+    except UnicodeDecodeError:
+        raise BadRequest("The request body must be JSON.") from None
+    query = request.query_params
+    return {
+        "resource": resource,
+        "path": request.url.path,
+        "httpMethod": request.method,
+        "headers": dict(request.headers),
+        "multiValueHeaders": {name: request.headers.getlist(name) for name in request.headers.keys()},
+        "queryStringParameters": dict(query) or None,
+        "multiValueQueryStringParameters": {name: query.getlist(name) for name in query.keys()} or None,
+        "pathParameters": dict(request.path_params) or None,
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": request_id,
+            "resourcePath": resource,
+            "httpMethod": request.method,
+            "path": request.url.path,
+            "stage": "local",
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {"sourceIp": request.client.host if request.client else None},
+        },
+        "body": text,
+        "isBase64Encoded": False,
+    }
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+async def _digit_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DigitError)
+    return error_response(exc.code, exc.message)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response("NotFound", "There is nothing at this address.")
+    if exc.status_code == 405:
+        # Not a code of its own in the table: the request is malformed, and
+        # the status and Allow header say how.
+        allowed = (exc.headers or {}).get("Allow", "")
+        return error_response(
+            "BadRequest",
+            f"{request.method} is not allowed here. Allowed: {allowed}.",
+            status=405,
+            headers=exc.headers,
+        )
+    code = "BadRequest" if exc.status_code < 500 else "InternalError"
+    return error_response(code, exc.detail, status=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    _log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response("InternalError", InternalError.default_message)
+
+
+class _SiteFiles(StaticFiles):
+    """The site, revalidated on every load (ETag / Last-Modified make that a
+    cheap 304), so an edited page shows on the next reload."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["cache-control"] = "no-cache"
+        return response
+
+
+class _SecuredAndLogged:
+    """Adds the security headers to every response and writes one access-log
+    line per request: method, path, status, duration, execution id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client sees if the app dies before answering
+
+        async def send_secured(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_secured)
+        finally:
+            execution_id = scope.get("state", {}).get("execution_id")
+            _access_log.info(
+                "method=%s path=%s status=%d durationMs=%.1f executionId=%s",
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+                execution_id or "-",
+            )
