@@ -151,14 +151,15 @@ def _cache_json_path_parsing() -> None:
     execution here); the parsed expressions are immutable, so parse each once."""
     with _install_lock:
         for module in (moto_json_path, moto_result_path):
-            if not hasattr(module.parse, "cache_info"):
-                module.parse = functools.lru_cache(maxsize=1024)(module.parse)
+            parse = getattr(module, "parse")
+            if not hasattr(parse, "cache_info"):
+                setattr(module, "parse", functools.lru_cache(maxsize=1024)(parse))
 
 
 def _route_lambda_in_process() -> None:
     """Makes the interpreter's Lambda tasks use ``_InProcessLambdaClient`` (once per process)."""
     with _install_lock:
-        current = lambda_eval_utils.boto_client_for
+        current = getattr(lambda_eval_utils, "boto_client_for")
         if getattr(current, "routes_in_process", False):
             return
         client = _InProcessLambdaClient()
@@ -169,7 +170,7 @@ def _route_lambda_in_process() -> None:
             return current(region=region, service=service, state_credentials=state_credentials)
 
         boto_client_for.routes_in_process = True  # type: ignore[attr-defined]
-        lambda_eval_utils.boto_client_for = boto_client_for
+        setattr(lambda_eval_utils, "boto_client_for", boto_client_for)
 
 
 class LocalEngine:

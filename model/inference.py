@@ -72,21 +72,25 @@ def _conv3x3(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int) -> np.ndarra
     n, h, wd, c = x.shape
     windows = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(1, 2))  # n, h-2, w-2, c, 3, 3
     columns = windows.reshape(n * (h - 2) * (wd - 2), c * 9)
-    return (columns @ w + b).reshape(n, h - 2, wd - 2, -1)
+    out: np.ndarray = (columns @ w + b).reshape(n, h - 2, wd - 2, -1)
+    return out
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, 0.0, out=x)
+    out: np.ndarray = np.maximum(x, 0.0, out=x)
+    return out
 
 
 def _max_pool(x: np.ndarray) -> np.ndarray:
     n, h, w, c = x.shape
-    return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+    out: np.ndarray = x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+    return out
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
+    out: np.ndarray = shifted / shifted.sum(axis=1, keepdims=True)
+    return out
 
 
 def default_weights_path(model_dir: str | os.PathLike[str] | None = None) -> Path:

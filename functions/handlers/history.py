@@ -69,12 +69,12 @@ def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
         with store_errors():
             return history.set_feedback(client_id, item_id, label)
 
-    @app.exception_handler(DigitError)
+    @app.exception_handler(DigitError)  # type: ignore[untyped-decorator]  # Powertools' decorator is untyped
     def known_failure(error: DigitError) -> Response[str]:
         obs.logger.info("request failed", extra={"error": error.code, "path": app.current_event.path})
         return error_response(error)
 
-    @app.exception_handler(Exception)
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def unexpected_failure(error: Exception) -> Response[str]:
         obs.logger.exception("request failed unexpectedly", extra={"path": app.current_event.path})
         return error_response(InternalError())

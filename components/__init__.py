@@ -1,0 +1,1 @@
+"""Pulumi components of the digit-recognition platform, one per concern."""

@@ -1,0 +1,207 @@
+"""The static site: a private bucket read only by CloudFront (origin access
+control), ``/api/*`` routed to the API stage uncached, HTTPS only, security
+headers on every response."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.buckets import private_bucket
+from components.settings import StackSettings
+
+# AWS managed CloudFront policies (stable, documented ids).
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".webmanifest": "application/manifest+json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+}
+SITE_ORIGIN = "site"
+API_ORIGIN = "api"
+
+
+def content_type(path: Path) -> str:
+    """The Content-Type a browser needs for ``path`` (scripts must not be served as text/plain)."""
+    known = CONTENT_TYPES.get(path.suffix.lower())
+    return known or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def site_files(site_dir: Path) -> dict[str, Path]:
+    """Object key -> file, for every file of the site."""
+    files = {path.relative_to(site_dir).as_posix(): path for path in sorted(site_dir.rglob("*")) if path.is_file()}
+    if "index.html" not in files:
+        raise FileNotFoundError(f"{site_dir / 'index.html'} is missing: the site has no entry page")
+    return files
+
+
+class Site(pulumi.ComponentResource):
+    bucket: aws.s3.Bucket
+    distribution: aws.cloudfront.Distribution
+    url: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        settings: StackSettings,
+        site_dir: Path,
+        api_stage: aws.apigateway.Stage,
+        api_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("digits:site:Site", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.bucket = private_bucket("site", self, force_destroy=True)
+        for key, path in site_files(site_dir).items():
+            aws.s3.BucketObjectv2(
+                f"site-{key}",
+                aws.s3.BucketObjectv2Args(
+                    bucket=self.bucket.id,
+                    key=key,
+                    source=pulumi.FileAsset(str(path)),
+                    content_type=content_type(path),
+                    # Pages revalidate so a deployment shows at once; assets may be cached briefly.
+                    cache_control="no-cache" if path.suffix == ".html" else "public, max-age=300",
+                ),
+                opts=child,
+            )
+
+        access_control = aws.cloudfront.OriginAccessControl(
+            "site-oac",
+            aws.cloudfront.OriginAccessControlArgs(
+                name=f"{settings.name_prefix}-site",
+                origin_access_control_origin_type="s3",
+                signing_behavior="always",
+                signing_protocol="sigv4",
+            ),
+            opts=child,
+        )
+        headers = aws.cloudfront.ResponseHeadersPolicy(
+            "security-headers",
+            aws.cloudfront.ResponseHeadersPolicyArgs(
+                name=f"{settings.name_prefix}-security-headers",
+                security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
+                    content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
+                        content_security_policy=CONTENT_SECURITY_POLICY, override=True,
+                    ),
+                    strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
+                        access_control_max_age_sec=63072000, include_subdomains=True, preload=True, override=True,
+                    ),
+                    content_type_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(
+                        override=True,
+                    ),
+                    frame_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
+                        frame_option="DENY", override=True,
+                    ),
+                    referrer_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
+                        referrer_policy="strict-origin-when-cross-origin", override=True,
+                    ),
+                ),
+            ),
+            opts=child,
+        )
+        api_domain = pulumi.Output.concat(api_id, ".execute-api.", settings.region, ".amazonaws.com")
+        self.distribution = aws.cloudfront.Distribution(
+            "cdn",
+            aws.cloudfront.DistributionArgs(
+                enabled=True,
+                comment=f"digit recognition ({settings.stack})",
+                default_root_object="index.html",
+                http_version="http2and3",
+                is_ipv6_enabled=True,
+                price_class="PriceClass_200",
+                origins=[
+                    aws.cloudfront.DistributionOriginArgs(
+                        origin_id=SITE_ORIGIN,
+                        domain_name=self.bucket.bucket_regional_domain_name,
+                        origin_access_control_id=access_control.id,
+                    ),
+                    aws.cloudfront.DistributionOriginArgs(
+                        origin_id=API_ORIGIN,
+                        domain_name=api_domain,
+                        # /api/predictions at CloudFront is /{stage}/api/predictions at API Gateway.
+                        origin_path=pulumi.Output.concat("/", api_stage.stage_name),
+                        custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+                            http_port=80, https_port=443, origin_protocol_policy="https-only",
+                            origin_ssl_protocols=["TLSv1.2"],
+                            # The workflow may take up to API Gateway's 29 s.
+                            origin_read_timeout=30,
+                        ),
+                    ),
+                ],
+                default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+                    target_origin_id=SITE_ORIGIN,
+                    viewer_protocol_policy="redirect-to-https",
+                    allowed_methods=["GET", "HEAD"],
+                    cached_methods=["GET", "HEAD"],
+                    cache_policy_id=CACHING_OPTIMIZED,
+                    response_headers_policy_id=headers.id,
+                    compress=True,
+                ),
+                ordered_cache_behaviors=[
+                    aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                        path_pattern="/api/*",
+                        target_origin_id=API_ORIGIN,
+                        viewer_protocol_policy="redirect-to-https",
+                        allowed_methods=["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
+                        cached_methods=["GET", "HEAD"],
+                        cache_policy_id=CACHING_DISABLED,
+                        origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST_HEADER,
+                        response_headers_policy_id=headers.id,
+                        compress=True,
+                    )
+                ],
+                restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+                    geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none"),
+                ),
+                viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True),
+            ),
+            opts=child,
+        )
+        aws.s3.BucketPolicy(
+            "site-read-by-cloudfront",
+            aws.s3.BucketPolicyArgs(
+                bucket=self.bucket.id,
+                policy=pulumi.Output.json_dumps({
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Sid": "CloudFrontReadsSite",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudfront.amazonaws.com"},
+                        "Action": "s3:GetObject",
+                        "Resource": pulumi.Output.concat(self.bucket.arn, "/*"),
+                        "Condition": {"StringEquals": {"AWS:SourceArn": self.distribution.arn}},
+                    }],
+                }),
+            ),
+            opts=child,
+        )
+        self.url = pulumi.Output.concat("https://", self.distribution.domain_name)
+        self.register_outputs({"url": self.url, "bucket": self.bucket.bucket})

@@ -1,0 +1,50 @@
+"""The prediction history: DynamoDB ``PredictionHistory`` (docs/INTERFACES.md)."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.settings import StackSettings
+
+CLIENT_INDEX = "ByClient"
+TTL_ATTRIBUTE = "expiresAt"
+
+
+class Storage(pulumi.ComponentResource):
+    table: aws.dynamodb.Table
+
+    def __init__(self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("digits:storage:Storage", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.table = aws.dynamodb.Table(
+            "prediction-history",
+            aws.dynamodb.TableArgs(
+                name=f"{settings.name_prefix}-PredictionHistory",
+                billing_mode="PAY_PER_REQUEST",
+                hash_key="id",
+                attributes=[
+                    aws.dynamodb.TableAttributeArgs(name="id", type="S"),
+                    aws.dynamodb.TableAttributeArgs(name="clientId", type="S"),
+                    aws.dynamodb.TableAttributeArgs(name="createdAt", type="S"),
+                ],
+                global_secondary_indexes=[
+                    aws.dynamodb.TableGlobalSecondaryIndexArgs(
+                        name=CLIENT_INDEX,
+                        key_schemas=[
+                            aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name="clientId", key_type="HASH"),
+                            aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name="createdAt", key_type="RANGE"),
+                        ],
+                        projection_type="ALL",
+                    )
+                ],
+                ttl=aws.dynamodb.TableTtlArgs(attribute_name=TTL_ATTRIBUTE, enabled=True),
+                server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+                point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
+                    enabled=settings.point_in_time_recovery
+                ),
+                deletion_protection_enabled=settings.deletion_protection,
+            ),
+            opts=child,
+        )
+        self.register_outputs({"tableName": self.table.name, "tableArn": self.table.arn})

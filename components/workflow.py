@@ -1,0 +1,214 @@
+"""The workflow: a layer with numpy, Pillow and Powertools, the five arm64 Lambdas (one
+least-privilege role each) and the Express state machine built by
+``workflows.definition``, with its own log group and X-Ray tracing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam import Statement, account_id, allow, role_with_policy
+from components.layer_builder import LayerSpec, build_layer, pinned_requirements
+from components.settings import StackSettings
+from components.storage import CLIENT_INDEX
+from workflows.definition import TASK_TIMEOUT_SECONDS, build_definition
+
+RUNTIME = "python3.12"
+ARCHITECTURE = "arm64"
+WORKFLOW_TASKS: tuple[str, ...] = ("validate", "preprocess", "invoke_model", "persist")
+# What the handlers import beyond the Lambda runtime (which has boto3); pinned in pyproject.toml.
+LAYER_PACKAGES = ("numpy", "pillow", "aws-lambda-powertools")
+# Seconds: a workflow task's Lambda stops when its state gives up on it.
+TIMEOUTS: Mapping[str, int] = {**TASK_TIMEOUT_SECONDS, "history": 10}
+LAMBDA_LOG_LEVELS: Mapping[str, str] = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR"}
+
+# X-Ray's write actions have no resource-level permissions.
+XRAY_WRITE = allow("XRayTraces", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "*")
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where the deployable code lives in the checkout."""
+
+    functions_dir: Path
+    pyproject: Path
+    layer_cache_dir: Path
+
+
+def functions_archive(functions_dir: Path) -> pulumi.AssetArchive:
+    """The ``functions`` package as the Lambda code archive (sources only)."""
+    root = functions_dir.parent
+    return pulumi.AssetArchive({
+        str(path.relative_to(root)): pulumi.FileAsset(str(path))
+        for path in sorted(functions_dir.rglob("*.py"))
+        if "__pycache__" not in path.parts
+    })
+
+
+class Workflow(pulumi.ComponentResource):
+    functions: dict[str, aws.lambda_.Function]
+    state_machine: aws.sfn.StateMachine
+    log_group: aws.cloudwatch.LogGroup
+
+    def __init__(
+        self,
+        name: str,
+        settings: StackSettings,
+        sources: Sources,
+        table: aws.dynamodb.Table,
+        endpoint: aws.sagemaker.Endpoint,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("digits:workflow:Workflow", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        layer_dir = build_layer(LayerSpec(pinned_requirements(sources.pyproject, LAYER_PACKAGES)), sources.layer_cache_dir)
+        layer = aws.lambda_.LayerVersion(
+            "numpy-pillow",
+            aws.lambda_.LayerVersionArgs(
+                layer_name=f"{settings.name_prefix}-numpy-pillow",
+                code=pulumi.FileArchive(str(layer_dir)),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+            ),
+            opts=child,
+        )
+        code = functions_archive(sources.functions_dir)
+
+        common_env: dict[str, pulumi.Input[str]] = {
+            "LOG_LEVEL": settings.log_level,
+            "POWERTOOLS_METRICS_NAMESPACE": settings.metrics_namespace,
+        }
+        history_env: dict[str, pulumi.Input[str]] = {"HISTORY_BACKEND": "dynamodb", "HISTORY_TABLE": table.name}
+        environments: dict[str, dict[str, pulumi.Input[str]]] = {
+            "validate": {"MAX_IMAGE_BYTES": "184320"},
+            "preprocess": {"MAX_IMAGE_PIXELS": "40000000"},
+            "invoke_model": {
+                "SAGEMAKER_ENDPOINT_NAME": endpoint.name,
+                "LOW_CONFIDENCE_THRESHOLD": str(settings.low_confidence_threshold),
+            },
+            "persist": {**history_env, "HISTORY_TTL_DAYS": str(settings.history_ttl_days)},
+            "history": history_env,
+        }
+        table_index = pulumi.Output.concat(table.arn, "/index/", CLIENT_INDEX)
+        permissions: dict[str, list[Statement]] = {
+            "validate": [],
+            "preprocess": [],
+            "invoke_model": [allow("InvokeModel", ["sagemaker:InvokeEndpoint"], endpoint.arn)],
+            # A retried Persist learns of the earlier write from PutItem's
+            # ReturnValuesOnConditionCheckFailure=ALL_OLD, so it needs no read.
+            "persist": [allow("WriteHistory", ["dynamodb:PutItem"], table.arn)],
+            "history": [
+                allow("ReadHistory", ["dynamodb:GetItem", "dynamodb:Query"], [table.arn, table_index]),
+                allow("RecordFeedback", ["dynamodb:UpdateItem"], table.arn),
+            ],
+        }
+
+        self.functions = {}
+        for function in (*WORKFLOW_TASKS, "history"):
+            log_group = aws.cloudwatch.LogGroup(
+                f"{function}-logs",
+                aws.cloudwatch.LogGroupArgs(
+                    name=f"/aws/lambda/{settings.name_prefix}-{function.replace('_', '-')}",
+                    retention_in_days=settings.log_retention_days,
+                ),
+                opts=child,
+            )
+            role = role_with_policy(
+                f"{function}-role",
+                "lambda.amazonaws.com",
+                [
+                    allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"],
+                          pulumi.Output.concat(log_group.arn, ":*")),
+                    XRAY_WRITE,
+                    *permissions[function],
+                ],
+                parent=self,
+            )
+            self.functions[function] = aws.lambda_.Function(
+                function.replace("_", "-"),
+                aws.lambda_.FunctionArgs(
+                    name=f"{settings.name_prefix}-{function.replace('_', '-')}",
+                    role=role.arn,
+                    runtime=RUNTIME,
+                    architectures=[ARCHITECTURE],
+                    handler=f"functions.handlers.{function}.handler",
+                    code=code,
+                    layers=[layer.arn],
+                    memory_size=settings.lambda_memory_mb[function],
+                    timeout=TIMEOUTS[function],
+                    environment=aws.lambda_.FunctionEnvironmentArgs(
+                        variables={
+                            **common_env,
+                            "POWERTOOLS_SERVICE_NAME": function,
+                            **environments[function],
+                        }
+                    ),
+                    tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+                    logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                        log_format="JSON",
+                        log_group=log_group.name,
+                        application_log_level=LAMBDA_LOG_LEVELS[settings.log_level],
+                        system_log_level="WARN",
+                    ),
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+            )
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            "workflow-logs",
+            aws.cloudwatch.LogGroupArgs(
+                # The vended-logs prefix keeps CloudWatch's resource policy small.
+                name=f"/aws/vendedlogs/states/{settings.name_prefix}-workflow",
+                retention_in_days=settings.log_retention_days,
+            ),
+            opts=child,
+        )
+        task_arns = [self.functions[task].arn for task in WORKFLOW_TASKS]
+        state_machine_role = role_with_policy(
+            "state-machine-role",
+            "states.amazonaws.com",
+            [
+                allow("InvokeTasks", ["lambda:InvokeFunction"], task_arns),
+                # CloudWatch Logs delivery for Step Functions only works with "*" resources.
+                allow("LogDelivery", [
+                    "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups",
+                    "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:ListLogDeliveries",
+                    "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
+                ], "*"),
+                allow("XRayTraces", ["xray:GetSamplingRules", "xray:GetSamplingTargets",
+                                     "xray:PutTelemetryRecords", "xray:PutTraceSegments"], "*"),
+            ],
+            parent=self,
+            source_account=account_id(),
+        )
+        definition = pulumi.Output.all(*task_arns).apply(_definition_json)
+        self.state_machine = aws.sfn.StateMachine(
+            "workflow",
+            aws.sfn.StateMachineArgs(
+                name=f"{settings.name_prefix}-workflow",
+                type="EXPRESS",
+                role_arn=state_machine_role.arn,
+                definition=definition,
+                logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
+                    level=settings.step_functions_log_level,
+                    include_execution_data=settings.step_functions_include_execution_data,
+                    log_destination=pulumi.Output.concat(self.log_group.arn, ":*"),
+                ),
+                tracing_configuration=aws.sfn.StateMachineTracingConfigurationArgs(enabled=True),
+            ),
+            opts=child,
+        )
+        self.register_outputs({
+            "stateMachineArn": self.state_machine.arn,
+            "functionNames": {name: fn.name for name, fn in self.functions.items()},
+        })
+
+
+def _definition_json(arns: Sequence[str]) -> str:
+    return json.dumps(build_definition(dict(zip(WORKFLOW_TASKS, arns))), indent=2)
