@@ -28,13 +28,13 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.timing import samples_ms
 from tests.imagegen import canvas_export, ink_level, mnist_digit
 from tests.support.local_stack import running_stack
 
@@ -67,14 +67,6 @@ def describe(label: str, samples: list[float]) -> str:
         f"   (n={len(samples)})"
     )
 
-
-def timed(runs: int, once: Callable[[int], Any]) -> list[float]:
-    samples = []
-    for run in range(runs):
-        started = time.perf_counter()
-        once(run)
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
 
 
 def http_client(base_url: str) -> httpx.Client:
@@ -113,8 +105,7 @@ def floor_ms(body: dict[str, str], runs: int) -> list[float]:
             for handler in handlers:
                 state = json.loads(json.dumps(handler(state, None)))
 
-        timed(WARM_UP_REQUESTS, lambda run: once(-1 - run))
-        return timed(runs, once)
+        return samples_ms(runs, once, warm_up=WARM_UP_REQUESTS)
 
 
 def sequential_ms(base_url: str, body: dict[str, str], requests: int) -> tuple[list[float], list[float]]:
@@ -128,8 +119,7 @@ def sequential_ms(base_url: str, body: dict[str, str], requests: int) -> tuple[l
             if run >= 0:
                 stage_totals.append(sum(response.json()["timingsMs"].values()))
 
-        timed(WARM_UP_REQUESTS, lambda run: once(-1 - run))
-        return timed(requests, once), stage_totals
+        return samples_ms(requests, once, warm_up=WARM_UP_REQUESTS), stage_totals
 
 
 def throughput(base_url: str, body: dict[str, str], clients: int, seconds: float) -> tuple[float, int, int]:

@@ -16,17 +16,9 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from bench.timing import median_ms
 from model.inference import load_model
 from model.mnist_data import load_split, through_upload_path
-
-
-def _median_seconds(action, repeats: int) -> float:  # type: ignore[no-untyped-def]
-    samples = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 def import_seconds(module: str, repeats: int = 7) -> float:
@@ -49,8 +41,8 @@ def main() -> None:
     with threadpool_limits(limits=1):
         for _ in range(20):
             model.predict_proba(tensors)
-        one = _median_seconds(lambda: model.predict_proba(tensors[:1]), 2000)
-        batch = _median_seconds(lambda: model.predict_proba(tensors), 300)
+        one = median_ms(2000, lambda: model.predict_proba(tensors[:1])) / 1e3
+        batch = median_ms(300, lambda: model.predict_proba(tensors)) / 1e3
     imported = import_seconds("model.inference")
     print(f"model {model.version} (numpy {np.__version__}, one core)")
     print(f"  one image              {one * 1e3:8.3f} ms   goal < 1 ms")

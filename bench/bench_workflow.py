@@ -19,11 +19,10 @@ import json
 import os
 import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.timing import samples_ms
 from functions.core.config import Settings
 from functions.handlers import invoke_model, persist, preprocess, validate
 from local.engine import LocalEngine
@@ -40,16 +39,6 @@ def summary(label: str, samples: list[float]) -> str:
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return f"{label:<34} median {statistics.median(ordered):8.2f} ms   p95 {p95:8.2f} ms   (n={len(ordered)})"
 
-
-def timed(runs: int, once: Callable[[int], object]) -> list[float]:
-    for run in range(WARM_UP_RUNS):
-        once(-1 - run)
-    samples = []
-    for run in range(runs):
-        started = time.perf_counter()
-        once(run)
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
 
 
 def main() -> None:
@@ -90,10 +79,10 @@ def main() -> None:
             if result["status"] != "SUCCEEDED":
                 raise RuntimeError(f"execution failed: {result.get('error')}: {result.get('cause')}")
 
-        direct_ms = timed(args.runs, direct)
-        engine_ms = timed(args.runs, through_engine)
+        direct_ms = samples_ms(args.runs, direct, warm_up=WARM_UP_RUNS)
+        engine_ms = samples_ms(args.runs, through_engine, warm_up=WARM_UP_RUNS)
         definition = json.dumps(engine.definition)
-        parse_ms = timed(5, lambda _: AmazonStateLanguageParser.parse(definition))
+        parse_ms = samples_ms(5, lambda _: AmazonStateLanguageParser.parse(definition))
 
     print(summary("four handlers called directly", direct_ms))
     print(summary("whole workflow through the engine", engine_ms))

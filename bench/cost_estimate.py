@@ -28,11 +28,12 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.timing import median_ms
 from components.settings import StackSettings, parse_settings, project_values, read_stack_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,15 +95,6 @@ def stack_settings(stack: str) -> StackSettings:
     return parse_settings(stack, config.get("aws:region"), values)
 
 
-def _median_ms(runs: int, call: Callable[[], Any]) -> float:
-    call()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
 
 def measure(runs: int) -> Measured:
     """Median duration of each handler, in process, on a real digit."""
@@ -117,7 +109,7 @@ def measure(runs: int) -> Measured:
     digits, _ = load_split("test")
     body = {"image": base64.b64encode(as_png(digits[0])).decode(), "clientId": "cost"}
     model = load_model()
-    model_ms = _median_ms(runs, lambda: model.predict_proba(digits[:1]))
+    model_ms = median_ms(runs, lambda: model.predict_proba(digits[:1]))
 
     with tempfile.TemporaryDirectory() as data_dir, LocalSageMakerEndpoint(None, "digits-cost") as endpoint:
         os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = endpoint.url

@@ -34,6 +34,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from components.web_policy import CONTENT_SECURITY_POLICY
 from functions.core.errors import (
     ERROR_TABLE,
     BadRequest,
@@ -49,23 +50,6 @@ from local.engine import LambdaContext
 # AWS either. It also bounds what the server ever holds in memory per request.
 MAX_BODY_BYTES = 256 * 1024
 
-# What a plain static site that talks to its own origin needs, and no more;
-# the same policy as CloudFront's in components/site.py.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: blob:",
-        "media-src 'self' blob:",
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
