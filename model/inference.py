@@ -52,28 +52,40 @@ class DigitModel:
         missing = [f"{layer}.{part}" for layer in LAYER_NAMES for part in ("w", "b") if f"{layer}.{part}" not in params]
         if missing:
             raise ValueError(f"weights file {path} lacks {', '.join(missing)}")
+        for conv in ("conv1", "conv2", "conv3"):
+            params[f"{conv}.w"] = _rows_by_position(params[f"{conv}.w"])
         return cls(version=version, sha256=hashlib.sha256(raw).hexdigest(), params=params)
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) or (N, 784) floats in [0, 1], ink high -> (N, 10) probabilities."""
         x = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28, 1)
         p = self.params
-        x = _max_pool(_relu(_conv3x3(x, p["conv1.w"], p["conv1.b"], pad=1)))
-        x = _max_pool(_relu(_conv3x3(x, p["conv2.w"], p["conv2.b"], pad=1)))
+        # ReLU after pooling: the same result (both are monotone), on a quarter of the values.
+        x = _relu(_max_pool(_conv3x3(x, p["conv1.w"], p["conv1.b"], pad=1)))
+        x = _relu(_max_pool(_conv3x3(x, p["conv2.w"], p["conv2.b"], pad=1)))
         x = _relu(_conv3x3(x, p["conv3.w"], p["conv3.b"], pad=0))
         x = _relu(x.reshape(x.shape[0], -1) @ p["dense1.w"] + p["dense1.b"])
         return _softmax(x @ p["dense2.w"] + p["dense2.b"])
 
 
 def _conv3x3(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int) -> np.ndarray:
-    """NHWC convolution as one matrix product; ``w`` is (9 * C_in, C_out) in (c, kh, kw) order."""
+    """NHWC convolution as one matrix product; ``w`` is (9 * C_in, C_out) in (kh, kw, c) order.
+
+    The columns are nine shifted views concatenated along channels: contiguous
+    copies, several times faster than gathering sliding windows."""
     if pad:
         x = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    n, h, wd, c = x.shape
-    windows = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(1, 2))  # n, h-2, w-2, c, 3, 3
-    columns = windows.reshape(n * (h - 2) * (wd - 2), c * 9)
-    out: np.ndarray = (columns @ w + b).reshape(n, h - 2, wd - 2, -1)
+    n, h, wd, _ = x.shape
+    columns = np.concatenate([x[:, dy : dy + h - 2, dx : dx + wd - 2, :] for dy in range(3) for dx in range(3)], axis=3)
+    out: np.ndarray = (columns.reshape(n * (h - 2) * (wd - 2), -1) @ w + b).reshape(n, h - 2, wd - 2, -1)
     return out
+
+
+def _rows_by_position(weights: np.ndarray) -> np.ndarray:
+    """Stored (c, kh, kw)-ordered rows (PyTorch's layout) -> the (kh, kw, c) order of ``_conv3x3``."""
+    channels = weights.shape[0] // 9
+    reordered = weights.reshape(channels, 3, 3, -1).transpose(1, 2, 0, 3).reshape(9 * channels, -1)
+    return np.ascontiguousarray(reordered)
 
 
 def _relu(x: np.ndarray) -> np.ndarray:
@@ -82,8 +94,9 @@ def _relu(x: np.ndarray) -> np.ndarray:
 
 
 def _max_pool(x: np.ndarray) -> np.ndarray:
-    n, h, w, c = x.shape
-    out: np.ndarray = x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+    """2x2 max pooling as three element-wise maxima of strided views."""
+    top = np.maximum(x[:, 0::2, 0::2], x[:, 0::2, 1::2])
+    out: np.ndarray = np.maximum(top, np.maximum(x[:, 1::2, 0::2], x[:, 1::2, 1::2]), out=top)
     return out
 
 
