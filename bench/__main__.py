@@ -15,6 +15,7 @@ BENCHMARKS = (
     "bench.bench_workflow",
     "bench.bench_http",
     "bench.cost_estimate",
+    "bench.soak",
 )
 
 

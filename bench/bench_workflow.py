@@ -22,13 +22,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
 from bench.timing import samples_ms
 from functions.core.config import Settings
 from functions.handlers import invoke_model, persist, preprocess, validate
 from local.engine import LocalEngine
 from local.sagemaker_endpoint import LocalSageMakerEndpoint
 from model.mnist_data import as_png, load_split
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 ENDPOINT_NAME = "digits-bench"
 WARM_UP_RUNS = 3

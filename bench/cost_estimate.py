@@ -34,7 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.timing import median_ms
-from components.settings import StackSettings, parse_settings, project_values, read_stack_file
+from components.settings import (
+    StackSettings,
+    parse_settings,
+    project_values,
+    read_stack_file,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 STACKS = ("dev", "prod")

@@ -12,7 +12,15 @@ from playwright.sync_api import Page, expect
 
 from functions.core.errors import ERROR_TABLE
 from functions.core.imaging import MAX_IMAGE_BYTES
-from tests.browser.recognizer import PERCENT, SEVEN_STROKE, VERTICAL_STROKE, canvas_has_ink, draw, predict, shown_digit
+from tests.browser.recognizer import (
+    PERCENT,
+    SEVEN_STROKE,
+    VERTICAL_STROKE,
+    canvas_has_ink,
+    draw,
+    predict,
+    shown_digit,
+)
 
 
 def test_uploading_a_png_of_a_digit_shows_that_digit(page: Page, mnist_seven: Path) -> None:

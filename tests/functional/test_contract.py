@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from functions.core.predictions import INVOKE_MODEL, PREPROCESS, VALIDATE
-from tests.functional.conftest import REQUEST_TIMEOUT_SECONDS, assert_error, new_client_id, predict
+from tests.functional.conftest import assert_error, new_client_id, predict
+from tests.support.local_stack import REQUEST_TIMEOUT_SECONDS
 
 ITEM_KEYS = {
     "id",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.functional.conftest import REQUEST_TIMEOUT_SECONDS, new_client_id, predict
-from tests.support.local_stack import running_stack
+from tests.functional.conftest import new_client_id, predict
+from tests.support.local_stack import REQUEST_TIMEOUT_SECONDS, running_stack
 
 
 def test_the_stack_keeps_history_in_dynamodb_local_when_asked(

@@ -18,11 +18,10 @@ from PIL import Image
 from tests.functional.conftest import (
     assert_error,
     new_client_id,
-    peak_memory_bytes,
     predict,
     prediction_body,
-    server_pid,
 )
+from tests.support.local_stack import peak_memory_bytes, server_pid
 
 FIFTY_MB = 50 * 1024 * 1024
 CHUNK = 1024 * 1024

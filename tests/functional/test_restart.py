@@ -14,15 +14,13 @@ from pathlib import Path
 
 import httpx
 
-from tests.functional.conftest import (
+from tests.functional.conftest import new_client_id, predict, prediction_body
+from tests.support.local_stack import (
     REQUEST_TIMEOUT_SECONDS,
     SQLITE_HISTORY,
-    new_client_id,
-    predict,
-    prediction_body,
+    running_stack,
     server_pid,
 )
-from tests.support.local_stack import running_stack
 
 # Time for the server to read the request's headers once the first bytes of
 # its body are on the wire (loopback; generous so a busy machine is no issue).

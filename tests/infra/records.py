@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tests.infra.mock_program import stack_config
 from components.settings import StackSettings, parse_settings, project_values
+from tests.infra.mock_program import stack_config
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from components.layer_builder import LayerBuildError, LayerSpec, build_layer, pinned_requirements
+from components.layer_builder import (
+    LayerBuildError,
+    LayerSpec,
+    build_layer,
+    pinned_requirements,
+)
 from components.workflow import LAYER_PACKAGES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,8 +18,13 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Every answer within API Gateway's 29 s integration timeout, or the test fails.
+REQUEST_TIMEOUT_SECONDS = 29.0
+# The default backend, stated so that a variable set elsewhere cannot change it.
+SQLITE_HISTORY = {"HISTORY_BACKEND": "sqlite"}
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 POLL_INTERVAL_S = 0.2
@@ -99,3 +104,47 @@ def running_stack(data_dir: str | os.PathLike[str], env: dict[str, str] | None =
             yield base_url
         finally:
             _stop(process)
+
+
+def server_pid(base_url: str) -> int:
+    """The pid of our child process listening on the stack's port (Linux /proc)."""
+    port = urlsplit(base_url).port
+    listening_inodes = _listening_socket_inodes(port)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or _parent_pid(entry) != os.getpid():
+            continue
+        try:
+            links = {os.readlink(fd) for fd in (entry / "fd").iterdir()}
+        except OSError:
+            continue
+        if any(f"socket:[{inode}]" in links for inode in listening_inodes):
+            return int(entry.name)
+    raise LookupError(f"no child process listens on port {port}")
+
+
+def peak_memory_bytes(pid: int) -> int:
+    """The process's peak resident memory so far (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise LookupError("VmHWM not reported")
+
+
+def _listening_socket_inodes(port: int | None) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] == "0A":  # 0A: LISTEN
+                inodes.add(fields[9])
+    return inodes
+
+
+def _parent_pid(proc_entry: Path) -> int | None:
+    try:
+        stat = (proc_entry / "stat").read_text()
+    except OSError:
+        return None
+    # The command name in parentheses may hold spaces: fields follow the last ')'.
+    return int(stat.rsplit(")", 1)[1].split()[1])

@@ -20,7 +20,13 @@ from functions.core.errors import (
     NoDigitFound,
     UnsupportedImageType,
 )
-from functions.core.imaging import decode_upload, inspect, preprocess, sniff_format, thumbnail_base64
+from functions.core.imaging import (
+    decode_upload,
+    inspect,
+    preprocess,
+    sniff_format,
+    thumbnail_base64,
+)
 from tests import imagegen
 
 SEVEN = 0  # MNIST test digit 0 is a 7

@@ -13,7 +13,12 @@ import pytest
 
 from model import inference
 from model.evaluate import evaluate
-from model.inference import DigitModel, ModelInputError, UnsupportedContentType, load_model
+from model.inference import (
+    DigitModel,
+    ModelInputError,
+    UnsupportedContentType,
+    load_model,
+)
 from model.mnist_data import load_split, through_upload_path
 
 WEIGHTS_DIR = Path(inference.__file__).resolve().parent / "weights"

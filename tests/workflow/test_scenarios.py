@@ -13,7 +13,12 @@ from botocore.exceptions import ClientError
 from PIL import Image
 
 from functions.core.config import Settings
-from functions.core.errors import CLIENT_ERROR_CODES, ERROR_TABLE, ModelUnavailable, Throttled
+from functions.core.errors import (
+    CLIENT_ERROR_CODES,
+    ERROR_TABLE,
+    ModelUnavailable,
+    Throttled,
+)
 from functions.core.history.port import HistoryStore, Item, Page
 from functions.core.history.sqlite_store import SqliteHistoryStore
 from functions.core.imaging import MAX_IMAGE_BYTES

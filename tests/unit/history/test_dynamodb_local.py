@@ -9,7 +9,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from local.dynamodb_local import DynamoDbLocalUnavailable, find_jar, find_java, running_dynamodb_local, start
+from local.dynamodb_local import (
+    DynamoDbLocalUnavailable,
+    find_jar,
+    find_java,
+    running_dynamodb_local,
+    start,
+)
 
 
 def test_given_the_npm_install_then_the_jar_and_its_native_libraries_are_on_disk() -> None:
