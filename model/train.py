@@ -1,6 +1,6 @@
 """Trains the digit model and exports numpy weights (PyTorch, CPU, training only).
 
-    make train            # or: .venv-train/bin/python -m model.train
+    make train VERSION=v3   # or: .venv-train/bin/python -m model.train --version v3
 
 Every training digit goes through the project's own preprocessing, as an
 upload would: once as a clean PNG, and once re-drawn as a "real upload"
@@ -170,7 +170,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=20261125)
-    parser.add_argument("--version", default="v1")
+    parser.add_argument("--version", required=True, help="the new weights' version id, e.g. v3")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
