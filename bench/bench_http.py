@@ -29,11 +29,11 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.in_process import workflow_handlers
 from bench.timing import samples_ms
 from tests.imagegen import canvas_export, ink_level, mnist_digit
 from tests.support.local_stack import running_stack
@@ -41,7 +41,6 @@ from tests.support.local_stack import running_stack
 CANVAS_SIDE = 280
 WARM_UP_REQUESTS = 30
 FLOOR_RUNS = 200
-ENDPOINT_NAME = "digits-bench"
 GOAL_P50_MS = 10.0
 GOAL_FLOOR_RATIO = 3.0
 GOAL_THROUGHPUT = 150.0
@@ -75,34 +74,11 @@ def http_client(base_url: str) -> httpx.Client:
 
 def floor_ms(body: dict[str, str], runs: int) -> list[float]:
     """The four handlers called directly, with Lambda's JSON round trip between them."""
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="ap-southeast-1",
-        POWERTOOLS_METRICS_DISABLED="true",
-    )
-    from functions.core.config import Settings
-    from functions.handlers import invoke_model, persist, preprocess, validate
-    from local.sagemaker_endpoint import LocalSageMakerEndpoint
-
-    with tempfile.TemporaryDirectory() as data_dir, LocalSageMakerEndpoint(endpoint_name=ENDPOINT_NAME) as endpoint:
-        os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = endpoint.url
-        settings = Settings(
-            history_backend="sqlite",
-            history_sqlite_path=str(Path(data_dir) / "history.sqlite3"),
-            sagemaker_endpoint_name=ENDPOINT_NAME,
-            log_level="WARNING",
-        )
-        handlers = [
-            validate.build(settings),
-            preprocess.build(settings),
-            invoke_model.build(settings),
-            persist.build(settings),
-        ]
+    with workflow_handlers() as handlers:
 
         def once(run: int) -> None:
             state: Any = {"requestId": f"floor-{run}", "request": body}
-            for handler in handlers:
+            for handler in handlers.values():
                 state = json.loads(json.dumps(handler(state, None)))
 
         return samples_ms(runs, once, warm_up=WARM_UP_REQUESTS)

@@ -16,22 +16,16 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import statistics
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
+from bench.in_process import workflow_handlers
 from bench.timing import samples_ms
-from functions.core.config import Settings
-from functions.handlers import invoke_model, persist, preprocess, validate
 from local.engine import LocalEngine
-from local.sagemaker_endpoint import LocalSageMakerEndpoint
 from model.mnist_data import as_png, load_split
 
-ENDPOINT_NAME = "digits-bench"
 WARM_UP_RUNS = 3
 
 
@@ -48,32 +42,16 @@ def main() -> None:
     parser.add_argument("--model-dir", default=None, help="weights directory (default: model/weights)")
     args = parser.parse_args()
 
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="ap-southeast-1", POWERTOOLS_METRICS_DISABLED="true"
-    )
     digits, _ = load_split("test")
     body = {"image": base64.b64encode(as_png(digits[0])).decode(), "clientId": "bench"}
 
-    with tempfile.TemporaryDirectory() as data_dir, LocalSageMakerEndpoint(args.model_dir, ENDPOINT_NAME) as endpoint:
-        os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = endpoint.url
-        settings = Settings(
-            history_backend="sqlite",
-            history_sqlite_path=str(Path(data_dir) / "history.db"),
-            sagemaker_endpoint_name=ENDPOINT_NAME,
-            log_level="WARNING",
-        )
-        handlers = {
-            "validate": validate.build(settings),
-            "preprocess": preprocess.build(settings),
-            "invoke_model": invoke_model.build(settings),
-            "persist": persist.build(settings),
-        }
+    with workflow_handlers(args.model_dir) as handlers:
         engine = LocalEngine(handlers)
 
         def direct(run: int) -> None:
             state: Any = {"requestId": f"direct-{run}", "request": body}
-            for task in ("validate", "preprocess", "invoke_model", "persist"):
-                state = json.loads(json.dumps(handlers[task](state, None)))
+            for handler in handlers.values():
+                state = json.loads(json.dumps(handler(state, None)))
 
         def through_engine(run: int) -> None:
             result = engine.start_sync_execution(json.dumps({"requestId": f"engine-{run}", "request": body}))

@@ -24,9 +24,7 @@ import argparse
 import base64
 import json
 import math
-import os
 import statistics
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -103,25 +101,16 @@ def stack_settings(stack: str) -> StackSettings:
 
 def measure(runs: int) -> Measured:
     """Median duration of each handler, in process, on a real digit."""
-    from functions.core.config import Settings
-    from functions.handlers import invoke_model, persist, preprocess, validate
-    from local.sagemaker_endpoint import LocalSageMakerEndpoint
+    from bench.in_process import workflow_handlers
     from model.inference import load_model
     from model.mnist_data import as_png, load_split
 
-    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                      AWS_DEFAULT_REGION="ap-southeast-1", POWERTOOLS_METRICS_DISABLED="true")
     digits, _ = load_split("test")
     body = {"image": base64.b64encode(as_png(digits[0])).decode(), "clientId": "cost"}
     model = load_model()
     model_ms = median_ms(runs, lambda: model.predict_proba(digits[:1]))
 
-    with tempfile.TemporaryDirectory() as data_dir, LocalSageMakerEndpoint(None, "digits-cost") as endpoint:
-        os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = endpoint.url
-        settings = Settings(history_backend="sqlite", history_sqlite_path=str(Path(data_dir) / "history.db"),
-                            sagemaker_endpoint_name="digits-cost", log_level="WARNING")
-        handlers = {"validate": validate.build(settings), "preprocess": preprocess.build(settings),
-                    "invoke_model": invoke_model.build(settings), "persist": persist.build(settings)}
+    with workflow_handlers() as handlers:
         samples: dict[str, list[float]] = {task: [] for task in TASKS}
         item: Any = None
         for run in range(runs + 1):  # run 0 warms up
