@@ -9,6 +9,9 @@ from components.settings import StackSettings
 
 CLIENT_INDEX = "ByClient"
 TTL_ATTRIBUTE = "expiresAt"
+# createdAt#id, written by persist: a unique sort key keeps paging stable (see
+# functions/core/history/dynamodb_store.py).
+ORDER_KEY = "createdAtId"
 
 
 class Storage(pulumi.ComponentResource):
@@ -26,14 +29,14 @@ class Storage(pulumi.ComponentResource):
                 attributes=[
                     aws.dynamodb.TableAttributeArgs(name="id", type="S"),
                     aws.dynamodb.TableAttributeArgs(name="clientId", type="S"),
-                    aws.dynamodb.TableAttributeArgs(name="createdAt", type="S"),
+                    aws.dynamodb.TableAttributeArgs(name=ORDER_KEY, type="S"),
                 ],
                 global_secondary_indexes=[
                     aws.dynamodb.TableGlobalSecondaryIndexArgs(
                         name=CLIENT_INDEX,
                         key_schemas=[
                             aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name="clientId", key_type="HASH"),
-                            aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name="createdAt", key_type="RANGE"),
+                            aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=ORDER_KEY, key_type="RANGE"),
                         ],
                         projection_type="ALL",
                     )

@@ -77,7 +77,7 @@ def test_given_each_stack_then_the_history_table_matches_the_interfaces(stack: S
     (index,) = table["globalSecondaryIndexes"]
     assert index["name"] == "ByClient" and index["projectionType"] == "ALL"
     assert index["keySchemas"] == [
-        {"attributeName": "clientId", "keyType": "HASH"}, {"attributeName": "createdAt", "keyType": "RANGE"},
+        {"attributeName": "clientId", "keyType": "HASH"}, {"attributeName": "createdAtId", "keyType": "RANGE"},
     ]
     assert table["ttl"] == {"attributeName": "expiresAt", "enabled": True}
     assert table["serverSideEncryption"] == {"enabled": True}

@@ -1,8 +1,8 @@
 """The history store in DynamoDB's ``PredictionHistory`` table (AWS).
 
 Keys (docs/INTERFACES.md): hash key ``id`` answers "one item by id"; the
-global secondary index ``ByClient`` (hash ``clientId``, range ``createdAt``)
-answers "a client's items, newest first"; ``expiresAt`` (epoch seconds) lets
+global secondary index ``ByClient`` (hash ``clientId``, range ``createdAtId`` =
+``createdAt#id``) answers "a client's items, newest first"; ``expiresAt`` (epoch seconds) lets
 DynamoDB's TTL delete old items.
 
 DynamoDB keeps numbers as decimals: floats go in as ``Decimal`` (from their
@@ -43,7 +43,12 @@ from functions.core.history.port import (
 HASH_KEY = "id"
 INDEX_BY_CLIENT = "ByClient"
 TTL_ATTRIBUTE = "expiresAt"
-_KEY_ATTRIBUTES = ("id", "clientId", "createdAt")  # table key + index key: a position in the index
+# The index's sort key: createdAt, then id. Unique, so paging never depends on
+# how DynamoDB orders items that share a createdAt (DynamoDB Local does not
+# keep that order stable between pages).
+ORDER_KEY = "createdAtId"
+_INTERNAL_ATTRIBUTES = (TTL_ATTRIBUTE, ORDER_KEY)
+_KEY_ATTRIBUTES = ("id", "clientId", ORDER_KEY)  # table key + index key: a position in the index
 _SMALLEST_NUMBER = Decimal("1e-130")
 _SECONDS_PER_DAY = 86_400
 _CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -69,6 +74,7 @@ class DynamoDbHistoryStore:
         check_item(item)
         attributes = _to_attributes(item)
         stored = _from_attributes(attributes)
+        attributes[ORDER_KEY] = {"S": f"{item['createdAt']}#{item['id']}"}
         if self._ttl_seconds:
             expires_at = _epoch_seconds(item["createdAt"]) + self._ttl_seconds
             attributes[TTL_ATTRIBUTE] = {"N": str(expires_at)}
@@ -156,7 +162,7 @@ def create_table(client: Any, table_name: str) -> None:
         AttributeDefinitions=[
             {"AttributeName": "id", "AttributeType": "S"},
             {"AttributeName": "clientId", "AttributeType": "S"},
-            {"AttributeName": "createdAt", "AttributeType": "S"},
+            {"AttributeName": ORDER_KEY, "AttributeType": "S"},
         ],
         KeySchema=[{"AttributeName": HASH_KEY, "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
@@ -164,7 +170,7 @@ def create_table(client: Any, table_name: str) -> None:
                 "IndexName": INDEX_BY_CLIENT,
                 "KeySchema": [
                     {"AttributeName": "clientId", "KeyType": "HASH"},
-                    {"AttributeName": "createdAt", "KeyType": "RANGE"},
+                    {"AttributeName": ORDER_KEY, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             }
@@ -199,7 +205,7 @@ def _to_attributes(item: Item) -> AttributeMap:
 
 def _from_attributes(attributes: AttributeMap) -> Item:
     return {
-        name: _plain(_deserializer.deserialize(value)) for name, value in attributes.items() if name != TTL_ATTRIBUTE
+        name: _plain(_deserializer.deserialize(value)) for name, value in attributes.items() if name not in _INTERNAL_ATTRIBUTES
     }
 
 

@@ -21,7 +21,10 @@ from local.dynamodb_local import DynamoDbLocal, running_dynamodb_local
 
 BACKENDS = ("sqlite", "dynamodb")
 TTL_DAYS = 30
-EPOCH = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+# Items are dated from the session's start, not a fixed past date: with a TTL
+# they would otherwise be expired already, and DynamoDB Local's TTL sweeper
+# deletes expired items at moments of its own choosing, mid-test.
+EPOCH = datetime.now(UTC).replace(microsecond=0)
 
 MakeItem = Callable[..., Item]
 

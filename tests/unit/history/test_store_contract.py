@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -48,6 +49,27 @@ def all_pages(store: HistoryStore, client_id: str, limit: int) -> list[list[Item
 
 def ids(items: list[Item]) -> list[str]:
     return [item["id"] for item in items]
+
+
+# DynamoDB's indexes (DynamoDB Local's too) are eventually consistent: a write
+# shows in a client's listing a moment later. Listing assertions wait for it.
+INDEX_SETTLE_SECONDS = 10.0
+
+
+def listed_once_settled(store: HistoryStore, client_id: str, ready: Callable[[list[Item]], bool]) -> list[Item]:
+    """The client's first 100 items, once ``ready`` holds (SQLite: at once)."""
+    deadline = time.monotonic() + INDEX_SETTLE_SECONDS
+    while True:
+        items = store.list(client_id, limit=100).items
+        if ready(items):
+            return items
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the listing did not settle in {INDEX_SETTLE_SECONDS} s: {len(items)} items {ids(items)}")
+        time.sleep(0.02)
+
+
+def settle(store: HistoryStore, client_id: str, count: int) -> None:
+    listed_once_settled(store, client_id, lambda items: len(items) >= count)
 
 
 # --- storing and reading back ------------------------------------------------
@@ -98,6 +120,7 @@ def test_given_a_stored_item_when_the_identical_item_is_stored_again_then_one_it
     again = store.put_new(dict(item))
 
     assert again == item
+    settle(store, client_id, 1)
     assert ids(store.list(client_id).items) == [item["id"]]
 
 
@@ -114,6 +137,7 @@ def test_given_a_stored_item_when_a_different_item_reuses_its_id_then_bad_reques
         store.put_new({**item, "clientId": other_client})
 
     assert store.get(client_id, item["id"]) == item
+    settle(store, client_id, 1)
     assert store.list(client_id).items == [item]
     assert store.list(other_client).items == []
 
@@ -152,6 +176,7 @@ def test_given_items_stored_in_any_order_when_listed_then_newest_first(
     for item in items:
         store.put_new(item)
 
+    settle(store, client_id, len(items))
     page = store.list(client_id, limit=100)
 
     assert ids(page.items) == ids(sorted(items, key=lambda item: item["createdAt"], reverse=True))
@@ -176,6 +201,7 @@ def test_given_random_histories_when_paged_through_then_every_item_comes_once_ne
         for offset in range(neighbours):  # other clients' items, interleaved in time
             store.put_new(make_item(make_client_id(), offset_ms=offset))
 
+        settle(store, client_id, len(items))
         pages = all_pages(store, client_id, limit)
 
         listed = [item for page in pages for item in page]
@@ -195,6 +221,7 @@ def test_given_the_same_history_when_paged_twice_then_the_order_is_the_same(
     for offset in (1, 1, 1, 2, 2, 3, 1):
         store.put_new(make_item(client_id, offset_ms=offset))
 
+    settle(store, client_id, 7)
     assert all_pages(store, client_id, 2) == all_pages(store, client_id, 2)
     assert [item for page in all_pages(store, client_id, 3) for item in page] == store.list(client_id, 100).items
 
@@ -205,6 +232,7 @@ def test_given_a_limit_at_either_bound_when_listed_then_it_is_accepted(
 ) -> None:
     store.put_new(make_item(client_id))
 
+    settle(store, client_id, 1)
     assert len(store.list(client_id, limit=limit).items) == 1
 
 
@@ -285,7 +313,7 @@ def test_given_an_item_when_feedback_is_recorded_then_it_is_returned_and_kept(
 
     assert updated == {**item, "feedbackLabel": label}
     assert store.get(client_id, item["id"]) == updated
-    assert store.list(client_id).items == [updated]
+    assert listed_once_settled(store, client_id, lambda items: items == [updated]) == [updated]
     assert store.set_feedback(client_id, item["id"], 3)["feedbackLabel"] == 3  # a person may change their mind
 
 
@@ -413,6 +441,7 @@ def test_given_a_ttl_when_an_item_is_stored_then_dynamodb_gets_expires_at_and_ca
     assert int(raw[TTL_ATTRIBUTE]["N"]) == int(created) + 30 * 86_400
     assert TTL_ATTRIBUTE not in returned
     assert TTL_ATTRIBUTE not in store.get(client_id, item["id"])
+    settle(store, client_id, 1)
     assert TTL_ATTRIBUTE not in store.list(client_id).items[0]
     assert store.put_new(item) == item  # a retry still counts as identical
     ttl = dynamodb_client.describe_time_to_live(TableName=history_table)["TimeToLiveDescription"]
@@ -455,6 +484,7 @@ def test_given_a_cursor_of_another_client_when_listed_on_dynamodb_then_bad_reque
     store = DynamoDbHistoryStore(history_table, dynamodb_client)
     for offset in range(2):
         store.put_new(make_item(client_id, offset_ms=offset))
+    settle(store, client_id, 2)
     cursor = store.list(client_id, limit=1).next_cursor
     assert cursor is not None
 
