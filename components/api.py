@@ -17,9 +17,11 @@ from components import api_templates as templates
 from components.iam import account_id, allow, role_with_policy
 from components.settings import StackSettings
 from functions.core.errors import ERROR_TABLE
+from functions.core.predictions import CLIENT_ID
 
 STAGE_NAME = "api"
-CLIENT_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+# The request validator checks clientId exactly as the Validate task does.
+CLIENT_ID_PATTERN = f"^{CLIENT_ID.pattern}$"
 PREDICTION_REQUEST_SCHEMA = {
     "$schema": "http://json-schema.org/draft-04/schema#",
     "title": "PredictionRequest",

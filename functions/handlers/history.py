@@ -92,10 +92,4 @@ def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
     return handler
 
 
-def _from_environment() -> Handler:
-    from functions.core.config import Need, load_settings
-
-    return build(load_settings(needs=[Need.HISTORY]))
-
-
-handler = cold_start(_from_environment)
+handler = cold_start(build, ("history",))

@@ -39,10 +39,4 @@ def build(settings: Settings, client: Any = None) -> Handler:
     return task_handler(INVOKE_MODEL, obs, invoke_model)
 
 
-def _from_environment() -> Handler:
-    from functions.core.config import Need, load_settings
-
-    return build(load_settings(needs=[Need.MODEL]))
-
-
-handler = cold_start(_from_environment)
+handler = cold_start(build, ("model",))

@@ -40,10 +40,4 @@ def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
     return task_handler(PERSIST, observability(settings), persist, adds_timing=False)
 
 
-def _from_environment() -> Handler:
-    from functions.core.config import Need, load_settings
-
-    return build(load_settings(needs=[Need.HISTORY]))
-
-
-handler = cold_start(_from_environment)
+handler = cold_start(build, ("history",))

@@ -33,10 +33,4 @@ def build(settings: Settings) -> Handler:
     return task_handler(PREPROCESS, observability(settings), preprocess)
 
 
-def _from_environment() -> Handler:
-    from functions.core.config import load_settings
-
-    return build(load_settings())
-
-
-handler = cold_start(_from_environment)
+handler = cold_start(build)

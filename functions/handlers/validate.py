@@ -30,10 +30,4 @@ def build(settings: Settings) -> Handler:
     return task_handler(VALIDATE, observability(settings), validate)
 
 
-def _from_environment() -> Handler:
-    from functions.core.config import load_settings
-
-    return build(load_settings())
-
-
-handler = cold_start(_from_environment)
+handler = cold_start(build)
