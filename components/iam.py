@@ -7,6 +7,7 @@ the recorded resources and check them against the project's rules.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import pulumi
@@ -45,6 +46,21 @@ def assume_role_policy(service: str, source_account: pulumi.Input[str] | None = 
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
+@dataclass(frozen=True)
+class GrantedRole:
+    """A role and the inline policy that gives it its permissions."""
+
+    role: aws.iam.Role
+    policy: aws.iam.RolePolicy
+
+    @property
+    def arn(self) -> pulumi.Output[str]:
+        """The role's ARN, known only once its policy exists too: whatever takes
+        it (a Lambda with active tracing, a state machine delivering logs) is
+        created after its permissions, not before them."""
+        return pulumi.Output.all(self.role.arn, self.policy.id).apply(lambda values: str(values[0]))
+
+
 def role_with_policy(
     name: str,
     service: str,
@@ -52,7 +68,7 @@ def role_with_policy(
     parent: pulumi.Resource,
     source_account: pulumi.Input[str] | None = None,
     retain: bool = False,
-) -> aws.iam.Role:
+) -> GrantedRole:
     """A role for ``service`` with exactly ``statements`` as its permissions."""
     options = pulumi.ResourceOptions(parent=parent, retain_on_delete=retain)
     role = aws.iam.Role(
@@ -60,7 +76,7 @@ def role_with_policy(
         aws.iam.RoleArgs(assume_role_policy=assume_role_policy(service, source_account)),
         opts=options,
     )
-    aws.iam.RolePolicy(
+    policy = aws.iam.RolePolicy(
         name,
         aws.iam.RolePolicyArgs(
             role=role.id,
@@ -68,7 +84,7 @@ def role_with_policy(
         ),
         opts=options,
     )
-    return role
+    return GrantedRole(role, policy)
 
 
 def account_id() -> pulumi.Output[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import runpy
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,30 @@ class RecordingMocks(pulumi.runtime.Mocks):
         raise NotImplementedError(f"the program made an unexpected call: {args.token}")
 
 
+class RecordingMonitor(MockMonitor):
+    """The mock engine, also recording what each resource waits for: its
+    explicit ``depends_on`` and every resource behind an input ``Output``,
+    exactly what the real engine orders creation by."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self._recording_mocks = mocks
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+        dependencies = set(request.dependencies)
+        for urns in request.propertyDependencies.values():
+            dependencies.update(urns.urns)
+        # One registration at a time, so the record just appended is this one's.
+        with self._lock:
+            response = super().RegisterResource(request)
+            if request.type != "pulumi:pulumi:Stack":
+                record = self._recording_mocks.resources[-1]
+                record["urn"] = response.urn
+                record["dependsOn"] = sorted(dependencies)
+        return response
+
+
 def _plain(value: Any) -> Any:
     """Assets and archives as their paths, so the record is JSON."""
     if isinstance(value, pulumi.FileAsset | pulumi.FileArchive):
@@ -103,7 +128,7 @@ def _plain(value: Any) -> Any:
 def run(stack: str) -> dict[str, Any]:
     config = stack_config(stack)
     mocks = RecordingMocks(config["aws:region"])
-    monitor = MockMonitor(mocks)
+    monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(config, secret_keys=list(SECRETS.get(stack, {})))
     outputs: dict[str, Any] = {}

@@ -27,6 +27,18 @@ class StackRecord:
         assert len(matches) == 1, f"{self.stack}: expected one {resource_type} {name or ''}, got {len(matches)}"
         return matches[0]
 
+    def waits_for(self, resource: dict[str, Any]) -> set[str]:
+        """URNs of everything ``resource`` is created after, directly or through its dependencies."""
+        by_urn = {r["urn"]: r for r in self.resources}
+        seen: set[str] = set()
+        pending = list(resource["dependsOn"])
+        while pending:
+            urn = pending.pop()
+            if urn not in seen:
+                seen.add(urn)
+                pending.extend(by_urn[urn]["dependsOn"] if urn in by_urn else [])
+        return seen
+
     def inputs(self, resource_type: str, name: str | None = None) -> dict[str, Any]:
         inputs: dict[str, Any] = self.one(resource_type, name)["inputs"]
         return inputs
