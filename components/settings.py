@@ -45,6 +45,7 @@ KNOWN_KEYS: tuple[str, ...] = (
     "sagemakerMode",
     "sagemakerServerlessMemoryMb",
     "sagemakerServerlessMaxConcurrency",
+    "sagemakerProvisionedConcurrency",
     "sagemakerInstanceType",
     "sagemakerInstanceCount",
     "apiThrottleRateLimit",
@@ -76,6 +77,8 @@ class SageMakerSettings:
     mode: Literal["serverless", "instance"]
     serverless_memory_mb: int
     serverless_max_concurrency: int
+    # Serverless invocations kept warm (0: none, every first request after idle is a cold start).
+    provisioned_concurrency: int
     instance_type: str | None
     instance_count: int
 
@@ -189,9 +192,11 @@ def parse_settings(stack: str, region: str | None, raw: Mapping[str, str | None]
             read.choice("sagemakerServerlessMemoryMb", tuple(str(mb) for mb in range(1024, 6145, 1024)), "2048")
         ),
         serverless_max_concurrency=read.integer("sagemakerServerlessMaxConcurrency", 1, 200, 5),
+        provisioned_concurrency=read.integer("sagemakerProvisionedConcurrency", 0, 200, 0),
         instance_type=_instance_type(read) if mode == "instance" else None,
         instance_count=read.integer("sagemakerInstanceCount", 1, 10, 1),
     )
+    _check_provisioned_concurrency(sagemaker)
 
     alarms_enabled = read.boolean("alarmsEnabled")
     alarm_email = raw.get("alarmEmail")
@@ -244,6 +249,18 @@ def parse_settings(stack: str, region: str | None, raw: Mapping[str, str | None]
         metrics_namespace=namespace,
         low_confidence_threshold=read.number("lowConfidenceThreshold", 0, 1, 0.6),
     )
+
+
+def _check_provisioned_concurrency(sagemaker: SageMakerSettings) -> None:
+    """SageMaker keeps provisioned concurrency within the endpoint's maximum, and only serverless endpoints have it."""
+    key = f"{PROJECT}:sagemakerProvisionedConcurrency"
+    if sagemaker.mode == "instance" and sagemaker.provisioned_concurrency:
+        raise SettingsError(f"{key} applies to serverless endpoints only: set it to 0 in instance mode")
+    if sagemaker.provisioned_concurrency > sagemaker.serverless_max_concurrency:
+        raise SettingsError(
+            f"{key} must not exceed {PROJECT}:sagemakerServerlessMaxConcurrency "
+            f"({sagemaker.serverless_max_concurrency}), got {sagemaker.provisioned_concurrency}"
+        )
 
 
 def _instance_type(read: _Reader) -> str:

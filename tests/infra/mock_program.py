@@ -83,8 +83,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         state.update(extra.get(args.typ, {}))
         self.resources.append({
             "type": args.typ, "name": args.name, "custom": args.custom, "inputs": args.inputs, "arn": state["arn"],
+            "id": f"{physical}-id",
         })
-        return f"{physical}-id", state
+        return self.resources[-1]["id"], state
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":

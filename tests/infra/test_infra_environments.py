@@ -84,7 +84,7 @@ def test_given_instance_mode_then_the_variant_runs_on_instances() -> None:
     from components.settings import SageMakerSettings
 
     settings = replace(settings_of("prod"), sagemaker=SageMakerSettings(
-        mode="instance", serverless_memory_mb=2048, serverless_max_concurrency=5,
+        mode="instance", serverless_memory_mb=2048, serverless_max_concurrency=5, provisioned_concurrency=0,
         instance_type="ml.c6i.large", instance_count=2,
     ))
     variant = _variant(settings, "model")

@@ -35,6 +35,9 @@ def test_given_the_stack_files_then_both_validate_with_their_environment_s_chara
     ("metricsNamespace", "AWS/Lambda", "digit-recognition:metricsNamespace must be a custom"),
     ("pointInTimeRecovery", None, "digit-recognition:pointInTimeRecovery is required"),
     ("wafRateLimt", "100", "digit-recognition:wafRateLimt is not a known setting"),
+    ("sagemakerProvisionedConcurrency", "3",
+     "digit-recognition:sagemakerProvisionedConcurrency must not exceed digit-recognition:sagemakerServerlessMaxConcurrency"),
+    ("sagemakerProvisionedConcurrency", "-1", "digit-recognition:sagemakerProvisionedConcurrency must be between"),
 ])
 def test_given_a_bad_value_then_loading_fails_naming_the_key(key: str, value: str | None, message: str) -> None:
     with pytest.raises(SettingsError, match=message.replace(".", r"\.")):
@@ -54,3 +57,10 @@ def test_given_instance_mode_without_an_instance_type_then_loading_fails() -> No
 def test_given_a_region_without_the_serving_image_then_loading_fails() -> None:
     with pytest.raises(SettingsError, match="aws:region"):
         parse_settings("dev", "mars-north-1", DEV)
+
+
+def test_given_instance_mode_with_provisioned_concurrency_then_loading_fails() -> None:
+    raw = {**DEV, "sagemakerMode": "instance", "sagemakerInstanceType": "ml.c6i.large",
+           "sagemakerProvisionedConcurrency": "1"}
+    with pytest.raises(SettingsError, match="sagemakerProvisionedConcurrency applies to serverless endpoints only"):
+        parse_settings("dev", "ap-southeast-1", raw)
