@@ -43,11 +43,12 @@ import json
 import logging
 import queue
 import threading
+import time
 import traceback
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -65,7 +66,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
 
 from functions.core.errors import NotFound
-from workflows.definition import TASKS, build_definition
+from workflows.definition import TASK_TIMEOUT_SECONDS, TASKS, build_definition
 
 Handler = Callable[[Any, Any], Any]
 
@@ -97,21 +98,25 @@ class LambdaContext:
     function_version: str = "$LATEST"
     log_group_name: str = "local"
     log_stream_name: str = "local"
+    # The function's timeout, counted from the invocation as Lambda does.
+    timeout_seconds: float = 30.0
+    started: float = field(default_factory=time.monotonic)
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        return max(0, int((self.started + self.timeout_seconds - time.monotonic()) * 1000))
 
 
 class _LocalFunction:
     """One Lambda function: a handler behind Lambda's Invoke semantics."""
 
-    def __init__(self, arn: str, handler: Handler) -> None:
+    def __init__(self, arn: str, handler: Handler, timeout_seconds: float) -> None:
         self.arn = arn
         self.name = arn.rsplit(":", 1)[-1]
         self._handler = handler
+        self._timeout_seconds = timeout_seconds
 
     def invoke(self, payload: bytes) -> dict[str, Any]:
-        context = LambdaContext(self.name, self.arn, str(uuid.uuid4()))
+        context = LambdaContext(self.name, self.arn, str(uuid.uuid4()), timeout_seconds=self._timeout_seconds)
         try:
             result = self._handler(json.loads(payload), context)
             body = json.dumps(result, separators=(",", ":"), allow_nan=False).encode()
@@ -193,7 +198,10 @@ class LocalEngine:
         self.state_machine_arn = f"arn:aws:states:{region}:{account_id}:stateMachine:{state_machine_name}"
         # Function names unique to this engine: several engines may live in one process.
         prefix = f"arn:aws:lambda:{region}:{account_id}:function:{state_machine_name}-{uuid.uuid4().hex[:8]}"
-        self._functions = {task: _LocalFunction(f"{prefix}-{task}", handlers[task]) for task in TASKS}
+        # Each function times out with its task, as the deployed ones do.
+        self._functions = {
+            task: _LocalFunction(f"{prefix}-{task}", handlers[task], TASK_TIMEOUT_SECONDS[task]) for task in TASKS
+        }
         for function in self._functions.values():
             _functions[function.arn] = function
         self.definition = build_definition({task: function.arn for task, function in self._functions.items()})

@@ -27,9 +27,11 @@ Failures:
   stack trace stay behind). Anything else (a timeout, a Lambda crash) ends with
   ``InternalError`` and a generic message.
 
-Time: each task has its own timeout and at most two retries per kind of
-error; the whole execution is capped at ``EXECUTION_TIMEOUT_SECONDS``, below
-API Gateway's 29 s integration timeout, so the API always answers in time.
+Time: each task has its own timeout (a Lambda stops when its task gives up
+on it), retries are bounded, and the whole execution is capped at
+``EXECUTION_TIMEOUT_SECONDS``, below API Gateway's 29 s integration timeout, so
+the API always answers in time. The budget holds in the worst case of each
+failing dependency: ``worst_case_seconds`` computes it from the definition.
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ from functions.core.errors import ERROR_TABLE, InternalError
 
 TASKS = ("validate", "preprocess", "invoke_model", "persist")
 STATE_NAMES = {"validate": "Validate", "preprocess": "Preprocess", "invoke_model": "InvokeModel", "persist": "Persist"}
-# Seconds each task may take, cold start included (InvokeModel: the SageMaker
-# client's 1 s connect + 4 s read timeouts fit inside).
-TASK_TIMEOUT_SECONDS = {"validate": 4, "preprocess": 6, "invoke_model": 6, "persist": 4}
+# Seconds each task may take, its Lambda's cold start included. InvokeModel and
+# Persist give up on AWS early enough to fail with their retried error instead
+# of a timeout (functions/core/deadline.py).
+TASK_TIMEOUT_SECONDS = {"validate": 3, "preprocess": 4, "invoke_model": 6, "persist": 4}
 EXECUTION_TIMEOUT_SECONDS = 25
 
 LAMBDA_SERVICE_ERRORS = (
@@ -53,14 +56,19 @@ LAMBDA_SERVICE_ERRORS = (
     "Lambda.ClientExecutionTimeoutException",
     "Lambda.TooManyRequestsException",
 )
-TRANSIENT_ERRORS = ("ModelUnavailable", "Throttled")
-RETRY_TIMING: dict[str, Any] = {
+# The errors a task raises itself that a new attempt may cure: a cold or
+# throttled model, a throttled table. One more attempt each, so that even then
+# the execution ends within its cap (see worst_case_seconds).
+TRANSIENT_ERRORS = {"invoke_model": ("ModelUnavailable",), "persist": ("Throttled",)}
+TRANSIENT_RETRY: dict[str, Any] = {
     "IntervalSeconds": 1,
-    "MaxAttempts": 2,
+    "MaxAttempts": 1,
     "BackoffRate": 2.0,
-    "MaxDelaySeconds": 2,
+    "MaxDelaySeconds": 1,
     "JitterStrategy": "FULL",
 }
+# Lambda's own service errors and throttling answer at once, before the function runs.
+LAMBDA_SERVICE_RETRY: dict[str, Any] = {**TRANSIENT_RETRY, "MaxAttempts": 2}
 
 # What each task passes on (see functions/core/predictions.py); Persist's
 # output, the prediction item, is the execution's output.
@@ -87,7 +95,7 @@ def build_definition(function_arns: Mapping[str, str]) -> dict[str, Any]:
     states[DESCRIBE_FAILURE] = {
         "Type": "Pass",
         "Comment": "A failure from the error table: keep its code, take the person's message out of the Lambda error JSON.",
-        "Parameters": {"error.$": "$.failure.Error", "details.$": "States.StringToJson($.failure.Cause)"},
+        "Parameters": {"error.$": "$.Error", "details.$": "States.StringToJson($.Cause)"},
         "Next": FAILED,
     }
     states[FAILED] = {"Type": "Fail", "ErrorPath": "$.error", "CausePath": "$.details.errorMessage"}
@@ -113,11 +121,13 @@ def _task_state(task: str, function_arn: str, following: str | None) -> dict[str
         "Parameters": {"FunctionName": function_arn, "Payload.$": "$"},
         "TimeoutSeconds": TASK_TIMEOUT_SECONDS[task],
         "Retry": [
-            {"ErrorEquals": list(LAMBDA_SERVICE_ERRORS), **RETRY_TIMING},
-            {"ErrorEquals": list(TRANSIENT_ERRORS), **RETRY_TIMING},
+            {"ErrorEquals": list(LAMBDA_SERVICE_ERRORS), **LAMBDA_SERVICE_RETRY},
+            *([{"ErrorEquals": list(TRANSIENT_ERRORS[task]), **TRANSIENT_RETRY}] if task in TRANSIENT_ERRORS else []),
         ],
+        # The error replaces the state (ResultPath "$"): added to a state near the
+        # 256 KB limit, it would end in States.DataLimitExceeded, which no Catch catches.
         "Catch": [
-            {"ErrorEquals": list(ERROR_TABLE), "ResultPath": "$.failure", "Next": DESCRIBE_FAILURE},
+            {"ErrorEquals": list(ERROR_TABLE), "ResultPath": "$", "Next": DESCRIBE_FAILURE},
             {"ErrorEquals": ["States.ALL"], "Next": INTERNAL_FAILURE},
         ],
     }
@@ -128,3 +138,25 @@ def _task_state(task: str, function_arn: str, following: str | None) -> dict[str
         state["ResultSelector"] = {f"{key}.$": f"$.Payload.{key}" for key in PASSED_ON[task]}
         state["Next"] = STATE_NAMES[following]
     return state
+
+
+def worst_case_seconds(definition: Mapping[str, Any], failing: str) -> float:
+    """How long an execution of ``definition`` can last when ``failing`` (an
+    error name) keeps happening wherever it is retried: every task takes its
+    whole timeout, and each attempt a retrier of ``failing`` allows takes the
+    task's timeout again plus its longest delay. Errors that Lambda answers
+    before running (``LAMBDA_SERVICE_ERRORS``) cost their delays only."""
+    total = 0.0
+    for state in definition["States"].values():
+        if state["Type"] != "Task":
+            continue
+        total += state["TimeoutSeconds"]
+        for retrier in state.get("Retry", []):
+            if failing not in retrier["ErrorEquals"]:
+                continue
+            attempt = 0.0 if failing in LAMBDA_SERVICE_ERRORS else state["TimeoutSeconds"]
+            delay = retrier["IntervalSeconds"]
+            for _ in range(retrier["MaxAttempts"]):
+                total += min(delay, retrier.get("MaxDelaySeconds", delay)) + attempt
+                delay *= retrier["BackoffRate"]
+    return total

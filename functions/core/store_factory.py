@@ -21,17 +21,20 @@ from functions.core.config import ConfigError, Settings
 from functions.core.errors import Throttled
 from functions.core.history.port import HistoryStore
 
-# DynamoDB client: the Persist task has a few seconds, so fail fast and let the
-# workflow's backoff handle what a quick retry cannot.
-DYNAMODB_CONNECT_TIMEOUT_SECONDS = 1
-DYNAMODB_READ_TIMEOUT_SECONDS = 2
-DYNAMODB_MAX_ATTEMPTS = 3
+# DynamoDB answers in milliseconds: a call that takes a second is failing.
+DYNAMODB_CONNECT_TIMEOUT_SECONDS = 0.5
+DYNAMODB_READ_TIMEOUT_SECONDS = 1.0
+# Attempts per call. Persist makes one: its task is short and the workflow
+# retries Throttled with backoff; the history API (no workflow) retries itself.
+PERSIST_ATTEMPTS = 1
+HISTORY_API_ATTEMPTS = 2
 THROTTLING_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
 
 
-def history_store(settings: Settings) -> HistoryStore:
+def history_store(settings: Settings, attempts: int = HISTORY_API_ATTEMPTS) -> HistoryStore:
+    """``attempts``: how many times the DynamoDB client tries one call."""
     if settings.history_backend == "sqlite" and settings.history_sqlite_path:
         from functions.core.history.sqlite_store import SqliteHistoryStore
 
@@ -44,14 +47,18 @@ def history_store(settings: Settings) -> HistoryStore:
 
         from functions.core.history.dynamodb_store import DynamoDbHistoryStore
 
-        config = Config(
-            connect_timeout=DYNAMODB_CONNECT_TIMEOUT_SECONDS,
-            read_timeout=DYNAMODB_READ_TIMEOUT_SECONDS,
-            retries={"mode": "standard", "total_max_attempts": DYNAMODB_MAX_ATTEMPTS},
-        )
-        client = boto3.client("dynamodb", config=config)
+        client = boto3.client("dynamodb", config=Config(**dynamodb_client_options(attempts)))
         return DynamoDbHistoryStore(settings.history_table, client=client, ttl_days=settings.history_ttl_days)
     raise ConfigError("Environment variable HISTORY_BACKEND must be set, with HISTORY_TABLE or HISTORY_SQLITE_PATH.")
+
+
+def dynamodb_client_options(attempts: int) -> dict[str, Any]:
+    """botocore ``Config`` options of the DynamoDB client."""
+    return {
+        "connect_timeout": DYNAMODB_CONNECT_TIMEOUT_SECONDS,
+        "read_timeout": DYNAMODB_READ_TIMEOUT_SECONDS,
+        "retries": {"mode": "standard", "total_max_attempts": attempts},
+    }
 
 
 @contextmanager

@@ -11,6 +11,7 @@ clients once.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,12 @@ if TYPE_CHECKING:
     from functions.core.config import Settings
 
 Handler = Callable[[Any, Any], Any]
+
+# When this environment's code started loading (the init phase).
+LOADED_AT = time.monotonic()
+# The part of a cold start before this module loads (the runtime's own start),
+# which the caller's clock counts but ours cannot see.
+RUNTIME_START_ALLOWANCE_SECONDS = 0.3
 
 
 def cold_start(build: Callable[[Settings], Handler], needs: tuple[str, ...] = ()) -> Handler:
@@ -29,11 +36,30 @@ def cold_start(build: Callable[[Settings], Handler], needs: tuple[str, ...] = ()
 
     def handler(event: Any, context: Any) -> Any:
         if not built:
+            init_seconds = time.monotonic() - LOADED_AT + RUNTIME_START_ALLOWANCE_SECONDS
             with lock:
                 if not built:
                     from functions.core.config import Need, load_settings
 
                     built.append(build(load_settings(needs=[Need(need) for need in needs])))
+                    if hasattr(context, "get_remaining_time_in_millis"):
+                        # Lambda's timeout does not count the init phase; the calling task's does.
+                        context = _LateContext(context, init_seconds)
         return built[0](event, context)
 
     return handler
+
+
+class _LateContext:
+    """The first invocation's context: its remaining time less what the init
+    phase already took from the calling task."""
+
+    def __init__(self, context: Any, init_seconds: float) -> None:
+        self._context = context
+        self._init_millis = int(init_seconds * 1000)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int(self._context.get_remaining_time_in_millis()) - self._init_millis)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)

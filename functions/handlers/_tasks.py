@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from functions.core.config import Settings
+from functions.core.deadline import Deadline
 from functions.core.errors import DigitError, InternalError
 from functions.core.observability import Observability
 from functions.core.predictions import with_timing
@@ -25,16 +26,19 @@ def observability(settings: Settings) -> Observability:
     return Observability.create(settings.service_name, settings.metrics_namespace, settings.log_level)
 
 
-def task_handler(stage: str, obs: Observability, work: Callable[[Any], State], adds_timing: bool = True) -> Handler:
-    """A workflow task: ``work`` maps the state to the next one. Its duration
-    is logged, emitted as ``StageLatency`` and, if ``adds_timing``, added to
-    the state's ``timingsMs``."""
+def task_handler(
+    stage: str, obs: Observability, work: Callable[[Any, Deadline], State], adds_timing: bool = True
+) -> Handler:
+    """A workflow task: ``work`` maps the state to the next one, within the
+    task's deadline. Its duration is logged, emitted as ``StageLatency`` and,
+    if ``adds_timing``, added to the state's ``timingsMs``."""
 
     def handler(event: Any, context: Any) -> State:
+        deadline = Deadline.of_invocation(context)
         obs.bind_request(event.get("requestId") if isinstance(event, dict) else None)
         started = time.perf_counter()
         try:
-            result = work(event)
+            result = work(event, deadline)
         except DigitError as error:
             log = obs.logger.warning if error.status >= 500 else obs.logger.info
             log("task failed", extra={"stage": stage, "error": error.code, "cause": repr(error.__cause__)})

@@ -15,6 +15,7 @@ from functions.handlers._runtime import Handler, cold_start
 
 if TYPE_CHECKING:
     from functions.core.config import Settings
+    from functions.core.deadline import Deadline
     from functions.core.history.port import HistoryStore
 
 
@@ -22,12 +23,12 @@ def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
     """``store``: where items go (default: the one the settings describe)."""
     from functions.core.errors import BadRequest, InternalError
     from functions.core.predictions import PERSIST, build_item
-    from functions.core.store_factory import history_store, store_errors
+    from functions.core.store_factory import PERSIST_ATTEMPTS, history_store, store_errors
     from functions.handlers._tasks import observability, task_handler
 
-    history = store or history_store(settings)
+    history = store or history_store(settings, PERSIST_ATTEMPTS)
 
-    def persist(event: dict[str, Any]) -> dict[str, Any]:
+    def persist(event: dict[str, Any], _deadline: Deadline) -> dict[str, Any]:
         item = build_item(event)
         try:
             with store_errors():

@@ -14,6 +14,7 @@ from functions.handlers._runtime import Handler, cold_start
 
 if TYPE_CHECKING:
     from functions.core.config import Settings
+    from functions.core.deadline import Deadline
 
 
 def build(settings: Settings) -> Handler:
@@ -21,7 +22,7 @@ def build(settings: Settings) -> Handler:
     from functions.core.predictions import PREPROCESS, encode_tensor, raw_image
     from functions.handlers._tasks import observability, task_handler
 
-    def preprocess(event: dict[str, Any]) -> dict[str, Any]:
+    def preprocess(event: dict[str, Any], _deadline: Deadline) -> dict[str, Any]:
         result = imaging.preprocess(raw_image(event), settings.max_image_pixels)
         passed_on = {key: value for key, value in event.items() if key != "image"}
         return {

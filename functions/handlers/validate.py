@@ -14,6 +14,7 @@ from functions.handlers._runtime import Handler, cold_start
 
 if TYPE_CHECKING:
     from functions.core.config import Settings
+    from functions.core.deadline import Deadline
 
 
 def build(settings: Settings) -> Handler:
@@ -21,7 +22,7 @@ def build(settings: Settings) -> Handler:
     from functions.core.predictions import VALIDATE, parse_request, validated_state
     from functions.handlers._tasks import observability, task_handler
 
-    def validate(event: Any) -> dict[str, Any]:
+    def validate(event: Any, _deadline: Deadline) -> dict[str, Any]:
         request = parse_request(event)
         raw = imaging.decode_upload(request.image_field, settings.max_image_bytes)
         _, info = imaging.inspect(raw, settings.max_image_pixels)

@@ -24,9 +24,9 @@ from tests.support.local_stack import (
     free_port,
     running_stack,
 )
-from workflows.definition import RETRY_TIMING
+from workflows.definition import TRANSIENT_RETRY
 
-ATTEMPTS_PER_CALL = 1 + RETRY_TIMING["MaxAttempts"]
+ATTEMPTS_PER_CALL = 1 + TRANSIENT_RETRY["MaxAttempts"]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 from functions.core.errors import CLIENT_ERROR_CODES, ERROR_TABLE
 from workflows import build_definition
-from workflows.definition import EXECUTION_TIMEOUT_SECONDS, TASKS
+from workflows.definition import EXECUTION_TIMEOUT_SECONDS, LAMBDA_SERVICE_ERRORS, TASKS, worst_case_seconds
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = ROOT / "node_modules" / ".bin" / "asl-validator"
@@ -59,7 +59,43 @@ def test_retries_are_bounded_jittered_and_never_for_the_requests_own_faults(defi
             assert not set(retrier["ErrorEquals"]) & {*CLIENT_ERROR_CODES, "States.ALL", "States.TaskFailed"}, name
             assert retrier["MaxAttempts"] <= 3 and retrier["JitterStrategy"] == "FULL" and retrier["MaxDelaySeconds"] <= 5
         retried = {error for retrier in state["Retry"] for error in retrier["ErrorEquals"]}
-        assert {"Lambda.ServiceException", "Lambda.TooManyRequestsException", "ModelUnavailable", "Throttled"} <= retried
+        assert {"Lambda.ServiceException", "Lambda.TooManyRequestsException"} <= retried, name
+    # Each transient error is retried where it is raised: a cold or throttled model, a throttled table.
+    assert _retried(definition, "InvokeModel") & set(ERROR_TABLE) == {"ModelUnavailable"}
+    assert _retried(definition, "Persist") & set(ERROR_TABLE) == {"Throttled"}
+    assert not _retried(definition, "Validate") & set(ERROR_TABLE)
+    assert not _retried(definition, "Preprocess") & set(ERROR_TABLE)
+
+
+def _retried(definition: dict[str, Any], state: str) -> set[str]:
+    return {error for retrier in definition["States"][state]["Retry"] for error in retrier["ErrorEquals"]}
+
+
+@pytest.mark.parametrize("failing", ["ModelUnavailable", "Throttled", *LAMBDA_SERVICE_ERRORS])
+def test_given_a_dependency_failing_at_every_retry_then_the_execution_still_ends_within_its_cap(
+    definition: dict[str, Any], failing: str
+) -> None:
+    """Every task at its full timeout, and every retry of ``failing`` taken at
+    its longest: the retries happen, and the caller gets the described error
+    (503, 429), not the execution's timeout (a 500)."""
+    assert worst_case_seconds(definition, failing) <= EXECUTION_TIMEOUT_SECONDS
+
+
+def test_given_the_worst_case_then_it_counts_each_retried_attempt_and_delay() -> None:
+    """The budget arithmetic itself, on a definition with one retried task."""
+    one_task = {"States": {"T": {"Type": "Task", "TimeoutSeconds": 5, "Retry": [{
+        "ErrorEquals": ["ModelUnavailable"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2.0,
+        "MaxDelaySeconds": 3,
+    }]}}}
+    assert worst_case_seconds(one_task, "ModelUnavailable") == 5 + (1 + 5) + (2 + 5)
+    assert worst_case_seconds(one_task, "Throttled") == 5
+
+
+def test_a_caught_failure_replaces_the_state_so_it_cannot_outgrow_the_data_limit(definition: dict[str, Any]) -> None:
+    """A Catch that adds the error to a state near 256 KB ends in
+    States.DataLimitExceeded, which no Catch catches (AWS_FACTS.md)."""
+    for name, state in tasks(definition).items():
+        assert all(catcher.get("ResultPath", "$") == "$" for catcher in state["Catch"]), name
 
 
 def test_the_whole_execution_ends_before_api_gateway_gives_up(definition: dict[str, Any]) -> None:

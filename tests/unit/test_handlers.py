@@ -215,7 +215,7 @@ def stubbed_invoke(settings: Settings) -> tuple[Any, Stubber]:
     from functions.core.model_endpoint import sagemaker_runtime_client
 
     client = sagemaker_runtime_client()
-    return invoke_model.build(settings, client=client), Stubber(client)
+    return invoke_model.build(settings, client_for=lambda _read_timeout: client), Stubber(client)
 
 
 def test_invoke_model_passes_the_prediction_on_instead_of_the_tensor(settings: Settings) -> None:

@@ -29,6 +29,7 @@ from local.sagemaker_endpoint import LocalSageMakerEndpoint
 from model.mnist_data import as_png, load_split
 from tests.imagegen import png_claiming
 from tests.workflow.conftest import CLIENT_ID, EngineFactory, execution_input, state
+from workflows.definition import TRANSIENT_RETRY
 
 TASK_STATES = ("Validate", "Preprocess", "InvokeModel", "Persist")
 
@@ -134,13 +135,14 @@ def test_given_the_model_fails_once_when_predicted_then_it_is_retried_and_one_it
 def test_given_the_model_keeps_failing_when_predicted_then_model_unavailable_and_nothing_kept(
     engine: LocalEngine, store: SqliteHistoryStore, model_endpoint: LocalSageMakerEndpoint, digit_png: bytes
 ) -> None:
-    model_endpoint.fail_next(3, 503)
+    attempts = 1 + TRANSIENT_RETRY["MaxAttempts"]
+    model_endpoint.fail_next(attempts, 503)
 
     result = engine.start_sync_execution(execution_input(digit_png))
 
     assert (result["status"], result["error"], result["cause"]) == ("FAILED", "ModelUnavailable", ModelUnavailable.default_message)
     invoke = state(described(engine, result), "InvokeModel")
-    assert invoke["attempts"] == 3 and invoke["error"] == "ModelUnavailable"
+    assert invoke["attempts"] == attempts and invoke["error"] == "ModelUnavailable"
     assert items_of(store) == []
 
 
@@ -264,3 +266,22 @@ def test_definition_never_retries_the_requests_own_faults(engine: LocalEngine) -
             assert not retried & set(CLIENT_ERROR_CODES), name
             assert not retried & {"States.ALL", "States.TaskFailed", "InternalError"}, name
     assert set(CLIENT_ERROR_CODES) <= set(ERROR_TABLE)
+
+
+def test_given_the_largest_accepted_image_failing_then_the_failure_does_not_carry_the_image_along(
+    engine: LocalEngine, mnist_test: tuple[np.ndarray, np.ndarray]
+) -> None:
+    """A Catch that adds the error to a state near 256 KB would end in
+    States.DataLimitExceeded on AWS, which no Catch catches (a 500): the
+    caught error replaces the state instead."""
+    blank = np.zeros_like(mnist_test[0][0])  # no ink: only paper grain remains
+    upload = largest_accepted_png(blank)
+    assert MAX_IMAGE_BYTES - 4096 < len(upload) <= MAX_IMAGE_BYTES
+
+    result = engine.start_sync_execution(execution_input(upload))
+
+    assert (result["status"], result["error"]) == ("FAILED", "NoDigitFound")
+    execution = described(engine, result)
+    assert state(execution, "Preprocess")["inputBytes"] > 4 * len(upload) // 3
+    described_failure = state(execution, "DescribeFailure")
+    assert described_failure["inputBytes"] < 4096
