@@ -106,6 +106,8 @@ class Workflow(pulumi.ComponentResource):
             "history": [
                 allow("ReadHistory", ["dynamodb:GetItem", "dynamodb:Query"], [table.arn, table_index]),
                 allow("RecordFeedback", ["dynamodb:UpdateItem"], table.arn),
+                # A person deletes one item or clears their history; only this function may.
+                allow("DeleteHistory", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"], table.arn),
             ],
         }
 
@@ -154,7 +156,8 @@ class Workflow(pulumi.ComponentResource):
                         log_format="JSON",
                         log_group=log_group.name,
                         application_log_level=LAMBDA_LOG_LEVELS[settings.log_level],
-                        system_log_level="WARN",
+                        # INFO keeps the platform's REPORT lines (init duration, max memory).
+                        system_log_level="INFO",
                     ),
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),

@@ -1,6 +1,8 @@
 """Every IAM statement of both stacks against the project's rules: no "*"
 action anywhere, "*" resources only where AWS offers nothing narrower (the
-allowlist below), persist can only put items, nobody can delete data (items, tables, objects)."""
+allowlist below), persist can only put items, only the history function deletes
+items (a person's own), nobody deletes tables or objects, and whatever takes a
+role is created after the role's permissions."""
 
 from __future__ import annotations
 
@@ -53,17 +55,41 @@ def test_given_each_stack_then_persist_can_only_put_items(stack: StackRecord) ->
     assert table_grants == [{"Sid": "WriteHistory", "Effect": "Allow", "Action": ["dynamodb:PutItem"], "Resource": table_arn}]
 
 
-def test_given_each_stack_then_only_the_right_roles_touch_the_table_and_nobody_deletes(stack: StackRecord) -> None:
+def test_given_each_stack_then_only_the_history_function_deletes_items_and_nobody_deletes_storage(
+    stack: StackRecord,
+) -> None:
     actions_by_role: dict[str, set[str]] = defaultdict(set)
     for policy, statement in policy_statements(stack):
         actions_by_role[policy].update(as_list(statement["Action"]))
+    deleters = {policy for policy, actions in actions_by_role.items()
+                if actions & {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}}
+    assert deleters == {"history-role"}
     for policy, actions in actions_by_role.items():
-        assert not any(action.startswith(("dynamodb:Delete", "s3:Delete")) for action in actions), policy
+        assert not any(action.startswith(("dynamodb:DeleteTable", "dynamodb:DeleteBackup", "s3:Delete"))
+                       for action in actions), policy
     table_users = {p for p, actions in actions_by_role.items() if any(a.startswith("dynamodb:") for a in actions)}
     assert table_users == {"persist-role", "history-role"}
     assert {a for a in actions_by_role["history-role"] if a.startswith("dynamodb:")} == {
-        "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem",
+        "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
     }
+
+
+def test_given_each_stack_then_whatever_takes_a_role_waits_for_the_role_s_permissions(stack: StackRecord) -> None:
+    """Lambdas with active tracing, the state machine's log delivery, SageMaker
+    pulling its image: created before their policy, they fail or retry."""
+    policy_of_role = {policy["inputs"]["role"]: policy["urn"] for policy in stack.of_type("aws:iam/rolePolicy:RolePolicy")}
+    users = [
+        *((f, f["inputs"]["role"]) for f in stack.of_type("aws:lambda/function:Function")),
+        *((m, m["inputs"]["roleArn"]) for m in stack.of_type("aws:sfn/stateMachine:StateMachine")),
+        *((m, m["inputs"]["executionRoleArn"]) for m in stack.of_type("aws:sagemaker/model:Model")),
+        *((i, i["inputs"]["credentials"]) for i in stack.of_type("aws:apigateway/integration:Integration")
+          if i["inputs"].get("credentials")),
+        *((a, a["inputs"]["cloudwatchRoleArn"]) for a in stack.of_type("aws:apigateway/account:Account")),
+    ]
+    assert len(users) >= 8
+    role_ids = {role["arn"]: role["id"] for role in stack.of_type("aws:iam/role:Role")}
+    for user, role_arn in users:
+        assert policy_of_role[role_ids[role_arn]] in stack.waits_for(user), f"{user['type']} {user['name']}"
 
 
 def test_given_each_stack_then_each_function_has_its_own_role(stack: StackRecord) -> None:

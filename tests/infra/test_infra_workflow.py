@@ -90,3 +90,9 @@ def test_given_each_stack_then_a_task_lambda_stops_when_its_state_gives_up(stack
     for task in TASKS:
         function = stack.one("aws:lambda/function:Function", task.replace("_", "-"))
         assert function["inputs"]["timeout"] == timeouts[function["arn"]]
+
+
+def test_given_each_stack_then_the_platform_s_report_lines_are_kept(stack: StackRecord) -> None:
+    """REPORT lines (init duration, max memory) are INFO system logs: WARN would drop them."""
+    for function in stack.of_type("aws:lambda/function:Function"):
+        assert function["inputs"]["loggingConfig"]["systemLogLevel"] == "INFO", function["name"]
