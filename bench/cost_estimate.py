@@ -60,6 +60,9 @@ PRICES = {
     "lambda_requests_per_million": 0.20,
     "lambda_arm_gb_second": 0.0000133334,
     "sagemaker_serverless_gb_second": 0.0000240,
+    # Provisioned concurrency, per GB of endpoint memory per second it is kept
+    # warm: the us-east-1 list price; not confirmed for Singapore.
+    "sagemaker_provisioned_concurrency_gb_second": 0.0000048,
     "sagemaker_data_processed_per_gb": 0.016,
     "sagemaker_ml_c6i_large_per_hour": 0.122,
     "dynamodb_write_request_units_per_million": 0.7125,
@@ -182,6 +185,12 @@ def fixed_monthly(settings: StackSettings) -> dict[str, float]:
         costs["WAF web ACL + rule"] = p["waf_web_acl_per_month"] + p["waf_rule_per_month"]
     if settings.alarms_enabled:
         costs["CloudWatch alarms"] = 4 * p["cloudwatch_alarm_per_month"] + p["cloudwatch_metric_per_month"]
+    provisioned = settings.sagemaker.provisioned_concurrency
+    if settings.sagemaker.mode == "serverless" and provisioned:
+        memory_gb = settings.sagemaker.serverless_memory_mb / 1024
+        costs["SageMaker provisioned concurrency"] = (
+            provisioned * memory_gb * HOURS_PER_MONTH * 3600 * p["sagemaker_provisioned_concurrency_gb_second"]
+        )
     if settings.sagemaker.mode == "instance":
         hourly = SAGEMAKER_INSTANCE_PER_HOUR.get(settings.sagemaker.instance_type or "")
         if hourly is None:
