@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # Re-install when the dependency pins change.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml package-lock.json 2>/dev/null | sha256sum | cut -c1-12)
 
-.PHONY: install run test test-fast typecheck bench soak train clean
+.PHONY: install run test test-fast typecheck bench soak preflight train clean
 
 install: $(STAMP)
 
@@ -37,6 +37,12 @@ bench: install
 
 soak: install
 	$(PY) -m bench.soak
+
+# Before a first `pulumi up`: make preflight STACK=dev (credentials, region, quotas, Python 3.12, Pulumi CLI, secrets).
+preflight:
+	@test -n "$(STACK)" || { echo "usage: make preflight STACK=dev|prod"; exit 2; }
+	@$(MAKE) --no-print-directory install
+	$(PY) -m tools.preflight --stack $(STACK)
 
 # Training needs PyTorch (CPU), kept out of the runtime environment: make train VERSION=v3
 train:

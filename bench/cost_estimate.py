@@ -32,12 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.timing import median_ms
-from components.settings import (
-    StackSettings,
-    parse_settings,
-    project_values,
-    read_stack_file,
-)
+from components.settings import StackSettings
+from tools.stacks import stack_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 STACKS = ("dev", "prod")
@@ -91,14 +87,6 @@ class Measured:
     model_ms: float
     item_bytes: int
     request_bytes: int
-
-
-def stack_settings(stack: str) -> StackSettings:
-    config = read_stack_file(ROOT / f"Pulumi.{stack}.yaml")
-    values = project_values(config)
-    # The alarm address is a secret kept out of the file; it does not change the cost.
-    values.setdefault("alarmEmail", "cost-estimate@example.com")
-    return parse_settings(stack, config.get("aws:region"), values)
 
 
 

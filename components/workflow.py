@@ -40,6 +40,12 @@ class Sources:
     layer_cache_dir: Path
 
 
+def workflow_log_group_name(settings: StackSettings) -> str:
+    """Where the Express workflow's executions are logged (Express keeps no history)."""
+    # The vended-logs prefix keeps CloudWatch's resource policy small.
+    return f"/aws/vendedlogs/states/{settings.name_prefix}-workflow"
+
+
 def functions_archive(functions_dir: Path) -> pulumi.AssetArchive:
     """The ``functions`` package as the Lambda code archive (sources only)."""
     root = functions_dir.parent
@@ -166,8 +172,7 @@ class Workflow(pulumi.ComponentResource):
         self.log_group = aws.cloudwatch.LogGroup(
             "workflow-logs",
             aws.cloudwatch.LogGroupArgs(
-                # The vended-logs prefix keeps CloudWatch's resource policy small.
-                name=f"/aws/vendedlogs/states/{settings.name_prefix}-workflow",
+                name=workflow_log_group_name(settings),
                 retention_in_days=settings.log_retention_days,
             ),
             opts=child,
