@@ -66,6 +66,7 @@ PRICES = {
     "cloudwatch_metric_per_month": 0.30,
     "cloudwatch_alarm_per_month": 0.10,
     "cloudwatch_dashboard_per_month": 3.00,
+    "kms_key_per_month": 1.00,
     "xray_traces_per_million": 5.00,
 }
 SAGEMAKER_INSTANCE_PER_HOUR = {"ml.c6i.large": PRICES["sagemaker_ml_c6i_large_per_hour"]}
@@ -73,8 +74,12 @@ HOURS_PER_MONTH = 730
 # Express workflows are billed for 64 MB of memory per execution at the least, in 100 ms steps.
 SFN_MEMORY_GB = 64 / 1024
 SFN_TRANSITION_OVERHEAD_MS = 25
-# Custom metrics the handlers emit: StageLatency x 4 stages, PredictedDigit x 10 digits, Confidence, LowConfidence.
-CUSTOM_METRIC_SERIES = 4 + 10 + 1 + 1
+# Custom metrics: the handlers' StageLatency x 4 stages, PredictedDigit x 10 digits,
+# Confidence, LowConfidence; the two log metric filters (server-side failures, API 429s).
+CUSTOM_METRIC_SERIES = 4 + 10 + 1 + 1 + 2
+# Alarms are billed per metric they read: 5xx rate 2, failed executions 1, p99 latency 1,
+# throttles 7 (API 429s, StartSyncExecution throttling, five Lambdas).
+ALARM_METRICS = 2 + 1 + 1 + 7
 XRAY_SAMPLED_FRACTION = 0.05
 LOG_EVENT_BYTES = 300
 SFN_EVENTS_PER_EXECUTION = 2 + 5 * len(TASKS)
@@ -172,7 +177,7 @@ def fixed_monthly(settings: StackSettings) -> dict[str, float]:
     if settings.waf_enabled:
         costs["WAF web ACL + rule"] = p["waf_web_acl_per_month"] + p["waf_rule_per_month"]
     if settings.alarms_enabled:
-        costs["CloudWatch alarms"] = 4 * p["cloudwatch_alarm_per_month"] + p["cloudwatch_metric_per_month"]
+        costs["CloudWatch alarms + their KMS key"] = ALARM_METRICS * p["cloudwatch_alarm_per_month"] + p["kms_key_per_month"]
     provisioned = settings.sagemaker.provisioned_concurrency
     if settings.sagemaker.mode == "serverless" and provisioned:
         memory_gb = settings.sagemaker.serverless_memory_mb / 1024

@@ -17,10 +17,17 @@ Metrics, in namespace ``POWERTOOLS_METRICS_NAMESPACE``, each with the dimension
 Every emission uses its own metric set (``EphemeralMetrics``) and is flushed at
 once, so concurrent invocations in one process (the local stack) never mix.
 Set ``POWERTOOLS_METRICS_DISABLED=true`` to silence metrics locally.
+
+Whatever the function's log level, the loggers of ``QUIET_LIBRARIES`` never go
+below INFO: at DEBUG (dev) the Lambda runtime sets the root logger to DEBUG,
+and botocore then logs every signed request (access key id, session token,
+signature, request parameters), urllib3 every connection and PIL the chunks of
+people's images.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +38,27 @@ STAGE_LATENCY = "StageLatency"
 PREDICTED_DIGIT = "PredictedDigit"
 CONFIDENCE = "Confidence"
 LOW_CONFIDENCE = "LowConfidence"
+# Powertools adds this dimension (POWERTOOLS_SERVICE_NAME) to every metric.
+SERVICE_DIMENSION = "service"
+STAGE_DIMENSION = "Stage"
+DIGIT_DIMENSION = "Digit"
+# Each metric's dimension names, as published: what dashboards must ask for.
+METRIC_DIMENSIONS: dict[str, frozenset[str]] = {
+    STAGE_LATENCY: frozenset({SERVICE_DIMENSION, STAGE_DIMENSION}),
+    PREDICTED_DIGIT: frozenset({SERVICE_DIMENSION, DIGIT_DIMENSION}),
+    CONFIDENCE: frozenset({SERVICE_DIMENSION}),
+    LOW_CONFIDENCE: frozenset({SERVICE_DIMENSION}),
+}
+
+QUIET_LIBRARIES = ("botocore", "boto3", "urllib3", "PIL")
+
+
+def keep_libraries_quiet() -> None:
+    """Raises each of ``QUIET_LIBRARIES``' loggers to INFO if the root logger's
+    level would let its DEBUG lines through; a higher level stays."""
+    for name in QUIET_LIBRARIES:
+        library = logging.getLogger(name)
+        library.setLevel(max(logging.INFO, library.getEffectiveLevel()))
 
 
 @dataclass(frozen=True)
@@ -41,6 +69,9 @@ class Observability:
 
     @classmethod
     def create(cls, service: str, namespace: str, log_level: str) -> Observability:
+        """Every handler is built through here, after the Lambda runtime has set
+        the root logger's level: the place to keep the libraries quiet."""
+        keep_libraries_quiet()
         return cls(Logger(service=service, level=log_level), service, namespace)
 
     def bind_request(self, request_id: str | None) -> None:
@@ -50,10 +81,10 @@ class Observability:
             self.logger.thread_safe_append_keys(requestId=request_id)
 
     def stage_latency(self, stage: str, milliseconds: float) -> None:
-        self._emit({"Stage": stage}, (STAGE_LATENCY, MetricUnit.Milliseconds, milliseconds))
+        self._emit({STAGE_DIMENSION: stage}, (STAGE_LATENCY, MetricUnit.Milliseconds, milliseconds))
 
     def prediction(self, digit: int, confidence: float, low_confidence: bool) -> None:
-        self._emit({"Digit": str(digit)}, (PREDICTED_DIGIT, MetricUnit.Count, 1))
+        self._emit({DIGIT_DIMENSION: str(digit)}, (PREDICTED_DIGIT, MetricUnit.Count, 1))
         self._emit(
             {},
             (CONFIDENCE, MetricUnit.NoUnit, confidence),
