@@ -29,7 +29,8 @@ workflow = Workflow(
     endpoint=model.endpoint,
 )
 api = Api("api", settings, workflow.state_machine, workflow.functions["history"])
-site = Site("site", settings, ROOT / "site", api_stage=api.stage, api_id=api.rest_api.id)
+site = Site("site", settings, ROOT / "site", api_stage=api.stage, api_id=api.rest_api.id,
+            origin_header=api.origin_header)
 monitoring = Monitoring("monitoring", settings, monitored_names(api, workflow, model, storage))
 
 pulumi.export("siteUrl", site.url)

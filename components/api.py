@@ -1,22 +1,29 @@
 """The REST API: ``POST /api/predictions`` starts the Express workflow
 synchronously (no Lambda in between), the history routes are a Lambda proxy
 integration, ``GET /api/health`` answers from API Gateway itself. Requests are
-validated, the stage is throttled and access-logged, and a WAF rate limit
-guards it when enabled."""
+validated, the stage is throttled and access-logged, and, where WAF is
+enabled, the stage only answers calls that come through CloudFront.
+
+A ``Deployment`` snapshots the API when it is created: it waits for every part
+of the API and is replaced whenever any part's resolved properties change
+(its ``triggers`` hold them), so the stage never serves a half-built or stale
+snapshot."""
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components import api_templates as templates
 from components.iam import account_id, allow, role_with_policy
 from components.settings import StackSettings
-from functions.core.errors import ERROR_TABLE
+from functions.core.errors import ERROR_TABLE, error_body
 from functions.core.predictions import CLIENT_ID
 
 STAGE_NAME = "api"
@@ -28,6 +35,9 @@ PREDICTION_REQUEST_SCHEMA = {
     "type": "object",
     "required": ["image", "clientId"],
     "properties": {
+        # No maxLength: the validator would answer an oversized image 400 BadRequest;
+        # Step Functions refuses an input over its limit and that becomes 413
+        # ImageTooLarge, as the contract and the local stack answer.
         "image": {"type": "string", "minLength": 1},
         "clientId": {"type": "string", "pattern": CLIENT_ID_PATTERN},
     },
@@ -55,21 +65,31 @@ ACCESS_LOG_FORMAT = json.dumps({
     "wafStatus": "$context.waf.status",
     "xrayTraceId": "$context.xrayTraceId",
 })
+# The header CloudFront adds to every call it passes to the API; its value is
+# generated at deployment and kept as a secret.
+ORIGIN_VERIFY_HEADER = "x-origin-verify"
+ORIGIN_SECRET_LENGTH = 48
+CLIENT_ID_QUERY = "method.request.querystring.clientId"
+ITEM_ID_PATH = "method.request.path.id"
+
+Part = TypeVar("Part", bound=pulumi.CustomResource)
 
 
 @dataclass(frozen=True)
-class _Route:
-    """A method and its integration; the deployment waits for the integration."""
+class OriginHeader:
+    """The header (and its secret value) the API requires from CloudFront."""
 
     name: str
-    integration: aws.apigateway.Integration
+    value: pulumi.Output[str]
 
 
 class Api(pulumi.ComponentResource):
     rest_api: aws.apigateway.RestApi
     stage: aws.apigateway.Stage
     url: pulumi.Output[str]
-    web_acl: aws.wafv2.WebAcl | None
+    # Where WAF is enabled: the stage's web ACL and the header it requires.
+    origin_lock: aws.wafv2.WebAcl | None
+    origin_header: OriginHeader | None
 
     def __init__(
         self,
@@ -81,7 +101,10 @@ class Api(pulumi.ComponentResource):
     ) -> None:
         super().__init__("digits:api:Api", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self._child = child
+        # Every part of the API the deployment snapshots, by name, with the
+        # resolved properties it was created with.
+        self._parts: list[pulumi.CustomResource] = []
+        self._snapshot: dict[str, pulumi.Output[str]] = {}
         self.rest_api = aws.apigateway.RestApi(
             "rest-api",
             aws.apigateway.RestApiArgs(
@@ -92,23 +115,14 @@ class Api(pulumi.ComponentResource):
             opts=child,
         )
         api_id = self.rest_api.id
-        validator = aws.apigateway.RequestValidator(
-            "validate-body-and-parameters",
-            aws.apigateway.RequestValidatorArgs(
-                rest_api=api_id, name="body-and-parameters",
-                validate_request_body=True, validate_request_parameters=True,
-            ),
-            opts=child,
+        self._validator = self._part(
+            aws.apigateway.RequestValidator, "validate-body-and-parameters",
+            rest_api=api_id, name="body-and-parameters", validate_request_body=True, validate_request_parameters=True,
         )
-        self._validator_id = validator.id
         models = {
-            schema["title"]: aws.apigateway.Model(
-                f"model-{schema['title']}",
-                aws.apigateway.ModelArgs(
-                    rest_api=api_id, name=str(schema["title"]), content_type=templates.JSON,
-                    schema=json.dumps(schema),
-                ),
-                opts=child,
+            str(schema["title"]): self._part(
+                aws.apigateway.Model, f"model-{schema['title']}",
+                rest_api=api_id, name=str(schema["title"]), content_type=templates.JSON, schema=json.dumps(schema),
             )
             for schema in (PREDICTION_REQUEST_SCHEMA, FEEDBACK_SCHEMA)
         }
@@ -119,52 +133,45 @@ class Api(pulumi.ComponentResource):
         feedback = self._resource("feedback", prediction.id, "feedback")
         health = self._resource("health", api.id, "health")
 
-        start_execution = self._start_execution_route(settings, predictions, models["PredictionRequest"], state_machine)
-        history_routes = [
-            self._proxy_route("list-predictions", predictions, "GET", history_function,
-                              {"method.request.querystring.clientId": True}),
-            self._proxy_route("get-prediction", prediction, "GET", history_function,
-                              {"method.request.path.id": True, "method.request.querystring.clientId": True}),
-            self._proxy_route("post-feedback", feedback, "POST", history_function,
-                              {"method.request.path.id": True}, models["Feedback"]),
-        ]
-        health_route = self._health_route(settings, health)
+        self._start_execution_route(settings, predictions, models["PredictionRequest"], state_machine)
+        for route, resource, http_method, parameters, model in (
+            ("list-predictions", predictions, "GET", [CLIENT_ID_QUERY], None),
+            ("clear-predictions", predictions, "DELETE", [CLIENT_ID_QUERY], None),
+            ("get-prediction", prediction, "GET", [ITEM_ID_PATH, CLIENT_ID_QUERY], None),
+            ("delete-prediction", prediction, "DELETE", [ITEM_ID_PATH, CLIENT_ID_QUERY], None),
+            ("post-feedback", feedback, "POST", [ITEM_ID_PATH], models["Feedback"]),
+        ):
+            self._proxy_route(route, resource, http_method, history_function, parameters, model)
+        self._health_route(settings, health)
         aws.lambda_.Permission(
             "history-invoke",
             aws.lambda_.PermissionArgs(
                 action="lambda:InvokeFunction",
                 function=history_function.name,
                 principal="apigateway.amazonaws.com",
+                # Any method of /api/predictions and everything below it, on this stage.
                 source_arn=pulumi.Output.concat(self.rest_api.execution_arn, f"/{STAGE_NAME}/*/api/predictions*"),
             ),
             opts=child,
         )
-        gateway_responses = [
-            aws.apigateway.Response(
-                f"gateway-{response_type.lower().replace('_', '-')}",
-                aws.apigateway.ResponseArgs(
-                    rest_api_id=api_id,
-                    response_type=response_type,
-                    status_code=templates.gateway_status(code) if not response_type.startswith("DEFAULT_") else None,
-                    response_templates={templates.JSON: templates.gateway_response_template(code, message)},
-                ),
-                opts=child,
+        for response_type, (code, message) in templates.GATEWAY_RESPONSES.items():
+            self._part(
+                aws.apigateway.Response, f"gateway-{response_type.lower().replace('_', '-')}",
+                rest_api_id=api_id,
+                response_type=response_type,
+                # DEFAULT_4XX/5XX keep API Gateway's own status for the types not listed.
+                status_code=templates.gateway_status(code) if not response_type.startswith("DEFAULT_") else None,
+                response_templates={templates.JSON: templates.gateway_response_template(code, message)},
             )
-            for response_type, (code, message) in templates.GATEWAY_RESPONSES.items()
-        ]
 
-        routes = [start_execution, *history_routes, health_route]
         deployment = aws.apigateway.Deployment(
             "deployment",
             aws.apigateway.DeploymentArgs(
                 rest_api=api_id,
-                # A new deployment whenever the API's shape or templates change.
-                triggers={"shape": _fingerprint(sorted(r.name for r in routes))},
+                # Replaced, and the stage moved to the new snapshot, whenever any part changes.
+                triggers=self._snapshot,
             ),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[*(r.integration for r in routes), *gateway_responses],
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._parts),
         )
         access_logs = aws.cloudwatch.LogGroup(
             "access-logs",
@@ -204,9 +211,25 @@ class Api(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.web_acl = self._rate_limit(settings) if settings.waf_enabled else None
+        self.origin_header = self._origin_header() if settings.waf_enabled else None
+        self.origin_lock = self._origin_lock(settings, self.origin_header) if self.origin_header else None
         self.url = self.stage.invoke_url
         self.register_outputs({"url": self.url, "restApiId": api_id})
+
+    def _part(
+        self,
+        kind: Callable[..., Part],
+        resource_name: str,
+        /,
+        depends_on: Sequence[pulumi.Resource] = (),
+        **properties: Any,
+    ) -> Part:
+        """A part of the API: created with ``properties``, which (resolved, with
+        the part's id) become its entry in the deployment's triggers."""
+        part = kind(resource_name, opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)), **properties)
+        self._parts.append(part)
+        self._snapshot[resource_name] = pulumi.Output.json_dumps({"id": part.id, **properties}, sort_keys=True)
+        return part
 
     def _account_logging_role(self, settings: StackSettings) -> aws.apigateway.Account:
         """API Gateway's account-wide role for writing logs, required by access logging.
@@ -230,32 +253,54 @@ class Api(pulumi.ComponentResource):
         )
 
     def _resource(self, name: str, parent_id: pulumi.Input[str], path_part: str) -> aws.apigateway.Resource:
-        return aws.apigateway.Resource(
-            f"resource-{name}",
-            aws.apigateway.ResourceArgs(rest_api=self.rest_api.id, parent_id=parent_id, path_part=path_part),
-            opts=self._child,
+        return self._part(
+            aws.apigateway.Resource, f"resource-{name}",
+            rest_api=self.rest_api.id, parent_id=parent_id, path_part=path_part,
         )
 
     def _method(
         self,
-        name: str,
+        route: str,
         resource: aws.apigateway.Resource,
         http_method: str,
-        parameters: dict[str, bool] | None = None,
+        parameters: Sequence[str] = (),
         model: aws.apigateway.Model | None = None,
     ) -> aws.apigateway.Method:
-        return aws.apigateway.Method(
-            f"method-{name}",
-            aws.apigateway.MethodArgs(
-                rest_api=self.rest_api.id,
-                resource_id=resource.id,
-                http_method=http_method,
-                authorization="NONE",
-                request_validator_id=self._validator_id if parameters or model else None,
-                request_parameters=parameters,
-                request_models={templates.JSON: model.name} if model is not None else None,
-            ),
-            opts=self._child,
+        """A method whose required ``parameters`` and body ``model`` the validator checks."""
+        return self._part(
+            aws.apigateway.Method, f"method-{route}",
+            rest_api=self.rest_api.id,
+            resource_id=resource.id,
+            http_method=http_method,
+            authorization="NONE",
+            request_validator_id=self._validator.id if parameters or model else None,
+            request_parameters={parameter: True for parameter in parameters} or None,
+            request_models={templates.JSON: model.name} if model is not None else None,
+        )
+
+    def _method_response(self, route: str, method: aws.apigateway.Method, status: int) -> aws.apigateway.MethodResponse:
+        return self._part(
+            aws.apigateway.MethodResponse, f"method-response-{route}-{status}",
+            rest_api=self.rest_api.id, resource_id=method.resource_id, http_method=method.http_method,
+            status_code=str(status),
+        )
+
+    def _integration_response(
+        self,
+        name: str,
+        integration: aws.apigateway.Integration,
+        method_response: aws.apigateway.MethodResponse,
+        template: str,
+        selection_pattern: str | None = None,
+    ) -> aws.apigateway.IntegrationResponse:
+        """An integration response; its status is its method response's, so it is created after it."""
+        return self._part(
+            aws.apigateway.IntegrationResponse, f"integration-response-{name}",
+            depends_on=[integration],
+            rest_api=self.rest_api.id, resource_id=integration.resource_id, http_method=integration.http_method,
+            status_code=method_response.status_code,
+            selection_pattern=selection_pattern,
+            response_templates={templates.JSON: template},
         )
 
     def _start_execution_route(
@@ -264,173 +309,123 @@ class Api(pulumi.ComponentResource):
         resource: aws.apigateway.Resource,
         model: aws.apigateway.Model,
         state_machine: aws.sfn.StateMachine,
-    ) -> _Route:
+    ) -> None:
         role = role_with_policy(
             "api-start-execution",
             "apigateway.amazonaws.com",
             [allow("StartWorkflow", ["states:StartSyncExecution"], state_machine.arn)],
             parent=self,
         )
-        name = "start-prediction"
-        method = self._method(name, resource, "POST", model=model)
-        integration = aws.apigateway.Integration(
-            "integration-start-prediction",
-            aws.apigateway.IntegrationArgs(
-                rest_api=self.rest_api.id,
-                resource_id=resource.id,
-                http_method=method.http_method,
-                type="AWS",
-                integration_http_method="POST",
-                uri=f"arn:aws:apigateway:{settings.region}:states:action/StartSyncExecution",
-                credentials=role.arn,
-                passthrough_behavior="NEVER",
-                request_templates={templates.JSON: state_machine.arn.apply(templates.start_execution_request)},
-                timeout_milliseconds=29000,
-            ),
-            opts=self._child,
+        route = "start-prediction"
+        method = self._method(route, resource, "POST", model=model)
+        integration = self._part(
+            aws.apigateway.Integration, f"integration-{route}",
+            rest_api=self.rest_api.id,
+            resource_id=method.resource_id,
+            http_method=method.http_method,
+            type="AWS",
+            integration_http_method="POST",
+            uri=f"arn:aws:apigateway:{settings.region}:states:action/StartSyncExecution",
+            credentials=role.arn,
+            passthrough_behavior="NEVER",
+            request_templates={templates.JSON: state_machine.arn.apply(templates.start_execution_request)},
+            timeout_milliseconds=29000,
         )
-        for status in templates.method_statuses():
-            aws.apigateway.MethodResponse(
-                f"start-prediction-{status}",
-                aws.apigateway.MethodResponseArgs(
-                    rest_api=self.rest_api.id, resource_id=resource.id,
-                    http_method=method.http_method, status_code=str(status),
-                ),
-                opts=self._child,
-            )
-        internal = ERROR_TABLE["InternalError"]
-        aws.apigateway.IntegrationResponse(
-            "start-prediction-execution",
-            aws.apigateway.IntegrationResponseArgs(
-                rest_api=self.rest_api.id, resource_id=resource.id, http_method=method.http_method,
-                status_code="200",
-                response_templates={templates.JSON: templates.execution_response()},
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
+        responses = {status: self._method_response(route, method, status) for status in templates.method_statuses()}
+        self._integration_response(
+            f"{route}-execution", integration, responses[200], templates.execution_response(),
         )
-        # Step Functions itself refusing the call (throttling, service errors).
-        aws.apigateway.IntegrationResponse(
-            "start-prediction-service-error",
-            aws.apigateway.IntegrationResponseArgs(
-                rest_api=self.rest_api.id, resource_id=resource.id, http_method=method.http_method,
-                status_code=str(internal.status),
-                selection_pattern=r"[45]\d{2}",
-                response_templates={templates.JSON: templates.gateway_response_template(
-                    "InternalError", internal.default_message)},
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
+        # Step Functions itself refusing the call: matched on the service's HTTP status.
+        self._integration_response(
+            f"{route}-service-refusal", integration, responses[ERROR_TABLE["InternalError"].status],
+            templates.service_refusal_response(), selection_pattern=r"[45]\d{2}",
         )
-        return _Route(name, integration)
 
     def _proxy_route(
         self,
-        name: str,
+        route: str,
         resource: aws.apigateway.Resource,
         http_method: str,
         function: aws.lambda_.Function,
-        parameters: dict[str, bool],
+        parameters: Sequence[str],
         model: aws.apigateway.Model | None = None,
-    ) -> _Route:
-        method = self._method(name, resource, http_method, parameters, model)
-        integration = aws.apigateway.Integration(
-            f"integration-{name}",
-            aws.apigateway.IntegrationArgs(
-                rest_api=self.rest_api.id,
-                resource_id=resource.id,
-                http_method=method.http_method,
-                type="AWS_PROXY",
-                integration_http_method="POST",
-                uri=function.invoke_arn,
-            ),
-            opts=self._child,
+    ) -> None:
+        method = self._method(route, resource, http_method, parameters, model)
+        self._part(
+            aws.apigateway.Integration, f"integration-{route}",
+            rest_api=self.rest_api.id,
+            resource_id=method.resource_id,
+            http_method=method.http_method,
+            type="AWS_PROXY",
+            integration_http_method="POST",
+            uri=function.invoke_arn,
         )
-        return _Route(name, integration)
 
-    def _health_route(self, settings: StackSettings, resource: aws.apigateway.Resource) -> _Route:
-        name = "health"
-        method = self._method(name, resource, "GET")
-        integration = aws.apigateway.Integration(
-            "integration-health",
-            aws.apigateway.IntegrationArgs(
-                rest_api=self.rest_api.id, resource_id=resource.id, http_method=method.http_method,
-                type="MOCK", request_templates={templates.JSON: '{"statusCode": 200}'},
-            ),
-            opts=self._child,
+    def _health_route(self, settings: StackSettings, resource: aws.apigateway.Resource) -> None:
+        route = "health"
+        method = self._method(route, resource, "GET")
+        integration = self._part(
+            aws.apigateway.Integration, f"integration-{route}",
+            rest_api=self.rest_api.id, resource_id=method.resource_id, http_method=method.http_method,
+            type="MOCK", request_templates={templates.JSON: '{"statusCode": 200}'},
         )
-        response = aws.apigateway.MethodResponse(
-            "health-200",
-            aws.apigateway.MethodResponseArgs(
-                rest_api=self.rest_api.id, resource_id=resource.id, http_method=method.http_method, status_code="200",
-            ),
-            opts=self._child,
+        self._integration_response(
+            route, integration, self._method_response(route, method, 200),
+            json.dumps({"status": "ok", "stack": settings.stack}),
         )
-        aws.apigateway.IntegrationResponse(
-            "health-200",
-            aws.apigateway.IntegrationResponseArgs(
-                rest_api=self.rest_api.id, resource_id=resource.id, http_method=method.http_method,
-                status_code=response.status_code,
-                response_templates={templates.JSON: json.dumps({"status": "ok", "stack": settings.stack})},
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
-        )
-        return _Route(name, integration)
 
-    def _rate_limit(self, settings: StackSettings) -> aws.wafv2.WebAcl:
-        throttled = ERROR_TABLE["Throttled"]
-        rule_name = "rate-limit-per-client"
+    def _origin_header(self) -> OriginHeader:
+        """A header value only CloudFront knows: generated once, kept in the state as a secret."""
+        secret = random.RandomPassword(
+            "origin-verify",
+            random.RandomPasswordArgs(length=ORIGIN_SECRET_LENGTH, special=False),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return OriginHeader(ORIGIN_VERIFY_HEADER, pulumi.Output.secret(secret.result))
+
+    def _origin_lock(self, settings: StackSettings, header: OriginHeader) -> aws.wafv2.WebAcl:
+        """The stage's web ACL: only calls carrying CloudFront's secret header pass.
+
+        Anything else (a call to the execute-api address itself) gets the same
+        404 ``NotFound`` as a path that is no route: the contract's error JSON,
+        and nothing that tells a stranger an API is there."""
+        not_found = "not-found"
+        rule_name = "from-cloudfront"
         web_acl = aws.wafv2.WebAcl(
-            "api-rate-limit",
-            aws.wafv2.WebAclArgs(
-                scope="REGIONAL",
-                default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
-                custom_response_bodies=[aws.wafv2.WebAclCustomResponseBodyArgs(
-                    key="throttled", content_type="APPLICATION_JSON",
-                    content=json.dumps(throttled().to_body()),
-                )],
-                rules=[aws.wafv2.WebAclRuleArgs(
-                    name=rule_name,
-                    priority=0,
-                    action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs(
-                        custom_response=aws.wafv2.WebAclRuleActionBlockCustomResponseArgs(
-                            response_code=throttled.status, custom_response_body_key="throttled",
-                        ),
-                    )),
-                    statement=aws.wafv2.WebAclRuleStatementArgs(
-                        rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
-                            limit=settings.waf_rate_limit,
-                            evaluation_window_sec=300,
-                            # Behind CloudFront the client is the first X-Forwarded-For address.
-                            aggregate_key_type="FORWARDED_IP",
-                            forwarded_ip_config=aws.wafv2.WebAclRuleStatementRateBasedStatementForwardedIpConfigArgs(
-                                header_name="X-Forwarded-For", fallback_behavior="MATCH",
-                            ),
-                        ),
-                    ),
-                    visibility_config=aws.wafv2.WebAclRuleVisibilityConfigArgs(
-                        cloudwatch_metrics_enabled=True, metric_name=rule_name, sampled_requests_enabled=True,
-                    ),
-                )],
-                visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
-                    cloudwatch_metrics_enabled=True, metric_name=f"{settings.name_prefix}-api",
-                    sampled_requests_enabled=True,
-                ),
-            ),
-            opts=self._child,
+            "api-origin-lock",
+            scope="REGIONAL",
+            default_action={"block": {"custom_response": {
+                "response_code": ERROR_TABLE["NotFound"].status, "custom_response_body_key": not_found,
+            }}},
+            custom_response_bodies=[{
+                "key": not_found, "content_type": "APPLICATION_JSON",
+                "content": json.dumps(error_body("NotFound", templates.NO_SUCH_ROUTE)),
+            }],
+            rules=[{
+                "name": rule_name,
+                "priority": 0,
+                "action": {"allow": {}},
+                "statement": {"byte_match_statement": {
+                    "field_to_match": {"single_header": {"name": header.name}},
+                    "positional_constraint": "EXACTLY",
+                    "search_string": header.value,
+                    "text_transformations": [{"priority": 0, "type": "NONE"}],
+                }},
+                "visibility_config": {
+                    "cloudwatch_metrics_enabled": True, "metric_name": rule_name,
+                    # Sampled requests would show the secret header.
+                    "sampled_requests_enabled": False,
+                },
+            }],
+            visibility_config={
+                "cloudwatch_metrics_enabled": True, "metric_name": f"{settings.name_prefix}-api-origin-lock",
+                "sampled_requests_enabled": False,
+            },
+            opts=pulumi.ResourceOptions(parent=self),
         )
         aws.wafv2.WebAclAssociation(
-            "api-rate-limit",
+            "api-origin-lock",
             aws.wafv2.WebAclAssociationArgs(resource_arn=self.stage.arn, web_acl_arn=web_acl.arn),
-            opts=self._child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         return web_acl
-
-
-def _fingerprint(route_names: list[str]) -> str:
-    """Hash of everything static that shapes the API, to redeploy on change."""
-    shape = [
-        route_names,
-        PREDICTION_REQUEST_SCHEMA, FEEDBACK_SCHEMA, templates.execution_response(),
-        templates.start_execution_request("arn"), sorted(templates.GATEWAY_RESPONSES.items()),
-        ACCESS_LOG_FORMAT,
-    ]
-    return hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()

@@ -1,18 +1,23 @@
 """The static site: a private bucket read only by CloudFront (origin access
-control), ``/api/*`` routed to the API stage uncached, HTTPS only, security
-headers on every response."""
+control), ``/api/*`` routed to the API stage uncached (errors included), HTTPS
+only, security headers on every response. Where WAF is enabled, a web ACL at
+the edge limits each client address's API calls, and CloudFront adds the
+secret header without which the API answers nothing."""
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
+from components.api import OriginHeader
 from components.buckets import private_bucket
 from components.settings import StackSettings
 from components.web_policy import CONTENT_SECURITY_POLICY
+from functions.core.errors import ERROR_TABLE
 
 # AWS managed CloudFront policies (stable, documented ids).
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -33,6 +38,22 @@ CONTENT_TYPES = {
 }
 SITE_ORIGIN = "site"
 API_ORIGIN = "api"
+API_PATH_PATTERN = "/api/*"
+# The executions console and what only it uses: it reads /api/executions, which
+# only the local stack serves. On AWS, Express executions are in CloudWatch Logs
+# (the stack's consoleLinks.executionLogs).
+LOCAL_ONLY_FILES = frozenset({"console.html", "css/console.css", "js/console.js"})
+# CloudFront caches 4xx/5xx answers for 10 s by default, even under CachingDisabled.
+# A custom error response with ErrorCachingMinTTL 0 and no page stops that for one
+# status; these are all the statuses a custom error response can name. The API can
+# answer each of them: the error table's 400/404/500/503, and any other 4xx/5xx of
+# API Gateway's own, which DEFAULT_4XX/DEFAULT_5XX pass through. The table's 413,
+# 415, 422 and 429 cannot be named: CloudFront does not cache those (415 only with
+# a Cache-Control max-age, which the API never sends).
+CLOUDFRONT_ERROR_STATUSES = (400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504)
+# CloudFront-scope web ACLs live in us-east-1, whatever the stack's region.
+EDGE_REGION = "us-east-1"
+RATE_WINDOW_SECONDS = 300
 
 
 def content_type(path: Path) -> str:
@@ -42,8 +63,11 @@ def content_type(path: Path) -> str:
 
 
 def site_files(site_dir: Path) -> dict[str, Path]:
-    """Object key -> file, for every file of the site."""
-    files = {path.relative_to(site_dir).as_posix(): path for path in sorted(site_dir.rglob("*")) if path.is_file()}
+    """Object key -> file, for every file of the site that works on AWS."""
+    files = {
+        key: path for path in sorted(site_dir.rglob("*"))
+        if path.is_file() and (key := path.relative_to(site_dir).as_posix()) not in LOCAL_ONLY_FILES
+    }
     if "index.html" not in files:
         raise FileNotFoundError(f"{site_dir / 'index.html'} is missing: the site has no entry page")
     return files
@@ -53,6 +77,8 @@ class Site(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
     distribution: aws.cloudfront.Distribution
     url: pulumi.Output[str]
+    # Where WAF is enabled: the edge's web ACL, in us-east-1.
+    rate_limit: aws.wafv2.WebAcl | None
 
     def __init__(
         self,
@@ -61,6 +87,7 @@ class Site(pulumi.ComponentResource):
         site_dir: Path,
         api_stage: aws.apigateway.Stage,
         api_id: pulumi.Input[str],
+        origin_header: OriginHeader | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("digits:site:Site", name, None, opts)
@@ -116,6 +143,7 @@ class Site(pulumi.ComponentResource):
             opts=child,
         )
         api_domain = pulumi.Output.concat(api_id, ".execute-api.", settings.region, ".amazonaws.com")
+        self.rate_limit = self._rate_limit(settings) if settings.waf_enabled else None
         self.distribution = aws.cloudfront.Distribution(
             "cdn",
             aws.cloudfront.DistributionArgs(
@@ -136,6 +164,10 @@ class Site(pulumi.ComponentResource):
                         domain_name=api_domain,
                         # /api/predictions at CloudFront is /{stage}/api/predictions at API Gateway.
                         origin_path=pulumi.Output.concat("/", api_stage.stage_name),
+                        # Replaces any header of that name a viewer sends.
+                        custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(
+                            name=origin_header.name, value=origin_header.value,
+                        )] if origin_header else None,
                         custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
                             http_port=80, https_port=443, origin_protocol_policy="https-only",
                             origin_ssl_protocols=["TLSv1.2"],
@@ -155,7 +187,7 @@ class Site(pulumi.ComponentResource):
                 ),
                 ordered_cache_behaviors=[
                     aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
-                        path_pattern="/api/*",
+                        path_pattern=API_PATH_PATTERN,
                         target_origin_id=API_ORIGIN,
                         viewer_protocol_policy="redirect-to-https",
                         allowed_methods=["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
@@ -166,6 +198,11 @@ class Site(pulumi.ComponentResource):
                         compress=True,
                     )
                 ],
+                custom_error_responses=[
+                    aws.cloudfront.DistributionCustomErrorResponseArgs(error_code=status, error_caching_min_ttl=0)
+                    for status in CLOUDFRONT_ERROR_STATUSES
+                ],
+                web_acl_id=self.rate_limit.arn if self.rate_limit else None,
                 restrictions=aws.cloudfront.DistributionRestrictionsArgs(
                     geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none"),
                 ),
@@ -193,3 +230,49 @@ class Site(pulumi.ComponentResource):
         )
         self.url = pulumi.Output.concat("https://", self.distribution.domain_name)
         self.register_outputs({"url": self.url, "bucket": self.bucket.bucket})
+
+    def _rate_limit(self, settings: StackSettings) -> aws.wafv2.WebAcl:
+        """The edge's web ACL: at most ``wafRateLimit`` API calls per client
+        address in any 5 minutes, then 429 ``Throttled`` in the contract's JSON.
+
+        At the edge the address is the viewer's own, as CloudFront received the
+        connection: no header a client writes can change it."""
+        throttled = ERROR_TABLE["Throttled"]
+        body_key = "throttled"
+        rule_name = "api-calls-per-address"
+        edge = aws.Provider("edge", aws.ProviderArgs(region=EDGE_REGION), opts=pulumi.ResourceOptions(parent=self))
+        return aws.wafv2.WebAcl(
+            "edge-rate-limit",
+            scope="CLOUDFRONT",
+            default_action={"allow": {}},
+            custom_response_bodies=[{
+                "key": body_key, "content_type": "APPLICATION_JSON", "content": json.dumps(throttled().to_body()),
+            }],
+            rules=[{
+                "name": rule_name,
+                "priority": 0,
+                "action": {"block": {"custom_response": {
+                    "response_code": throttled.status, "custom_response_body_key": body_key,
+                }}},
+                "statement": {"rate_based_statement": {
+                    "aggregate_key_type": "IP",
+                    "limit": settings.waf_rate_limit,
+                    "evaluation_window_sec": RATE_WINDOW_SECONDS,
+                    # Only API calls count: a page load fetches a dozen static files.
+                    "scope_down_statement": {"byte_match_statement": {
+                        "field_to_match": {"uri_path": {}},
+                        "positional_constraint": "STARTS_WITH",
+                        "search_string": API_PATH_PATTERN.rstrip("*"),
+                        "text_transformations": [{"priority": 0, "type": "NONE"}],
+                    }},
+                }},
+                "visibility_config": {
+                    "cloudwatch_metrics_enabled": True, "metric_name": rule_name, "sampled_requests_enabled": True,
+                },
+            }],
+            visibility_config={
+                "cloudwatch_metrics_enabled": True, "metric_name": f"{settings.name_prefix}-edge",
+                "sampled_requests_enabled": True,
+            },
+            opts=pulumi.ResourceOptions(parent=self, provider=edge),
+        )

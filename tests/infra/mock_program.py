@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import runpy
+import secrets
+import string
 import sys
 import threading
 from pathlib import Path
@@ -78,6 +80,20 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:dynamodb/table:Table": {"arn": f"arn:aws:dynamodb:{self.region}:{ACCOUNT}:table/{physical}"},
             "aws:sagemaker/endpoint:Endpoint": {
                 "arn": f"arn:aws:sagemaker:{self.region}:{ACCOUNT}:endpoint/{physical.lower()}",
+            },
+            # In the region of its explicit provider (CLOUDFRONT scope: us-east-1), else the stack's.
+            "aws:wafv2/webAcl:WebAcl": {
+                "arn": "arn:aws:wafv2:{}:{}:{}/webacl/{}/{}".format(
+                    next((r["inputs"]["region"] for r in self.resources
+                          if args.provider and r.get("urn") == args.provider.rsplit("::", 1)[0]), self.region),
+                    ACCOUNT, "global" if args.inputs.get("scope") == "CLOUDFRONT" else "regional", physical,
+                    f"{len(self.resources):08d}-0000-4000-8000-000000000000",
+                ),
+            },
+            # A fresh value each run, as the provider generates it: never one written in a file.
+            "random:index/randomPassword:RandomPassword": {
+                "result": "".join(secrets.choice(string.ascii_letters + string.digits)
+                                  for _ in range(int(args.inputs.get("length", 0)))),
             },
         }
         state.update(extra.get(args.typ, {}))

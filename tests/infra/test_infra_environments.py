@@ -33,18 +33,6 @@ def test_given_prod_then_alarms_email_the_topic(stacks: dict[str, StackRecord]) 
     assert alarms["api-5xx-rate"]["threshold"] == settings.alarm_error_rate_percent
 
 
-def test_given_prod_then_a_waf_rate_limit_guards_the_api_stage(stacks: dict[str, StackRecord]) -> None:
-    prod = stacks["prod"]
-    acl = prod.inputs("aws:wafv2/webAcl:WebAcl")
-    (rule,) = acl["rules"]
-    assert rule["statement"]["rateBasedStatement"]["limit"] == settings_of("prod").waf_rate_limit
-    assert rule["action"]["block"]["customResponse"]["responseCode"] == 429
-    body = json.loads(acl["customResponseBodies"][0]["content"])
-    assert body["error"]["code"] == "Throttled"
-    association = prod.inputs("aws:wafv2/webAclAssociation:WebAclAssociation")
-    assert association["resourceArn"].endswith("/stages/api")
-
-
 def test_given_each_stack_then_its_settings_reach_the_resources(stack: StackRecord) -> None:
     settings = settings_of(stack.stack)
     throttling = stack.inputs("aws:apigateway/methodSettings:MethodSettings")["settings"]

@@ -29,10 +29,17 @@ COMMON = {
     "aws:cloudfront/distribution:Distribution": 1,
     "aws:cloudfront/originAccessControl:OriginAccessControl": 1,
     "aws:cloudwatch/dashboard:Dashboard": 1,
+    # Server-side failures in the workflow log, 429s in the API's access log.
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": 2,
 }
 PROD_ONLY = {
-    "aws:wafv2/webAcl:WebAcl": 1,
+    # One at CloudFront (rate limit, via a us-east-1 provider), one locking the stage to CloudFront.
+    "aws:wafv2/webAcl:WebAcl": 2,
     "aws:wafv2/webAclAssociation:WebAclAssociation": 1,
+    "pulumi:providers:aws": 1,
+    "random:index/randomPassword:RandomPassword": 1,
+    "aws:kms/key:Key": 1,
+    "aws:kms/alias:Alias": 1,
     "aws:sns/topic:Topic": 1,
     "aws:sns/topicSubscription:TopicSubscription": 1,
     "aws:cloudwatch/metricAlarm:MetricAlarm": 4,

@@ -1,25 +1,73 @@
-"""The static site behind CloudFront: private bucket, OAC, /api/* to the API, HTTPS, security headers."""
+"""The static site behind CloudFront: private bucket, OAC, /api/* to the API, HTTPS, security headers,
+only the pages that work on AWS, API errors never cached."""
 
 from __future__ import annotations
 
 import json
+import posixpath
+import re
 from pathlib import Path
 
 import pytest
 
-from components.site import CACHING_DISABLED, content_type, site_files
+from components import api_templates
+from components.site import CACHING_DISABLED, LOCAL_ONLY_FILES, content_type, site_files
+from functions.core.errors import ERROR_TABLE
 from tests.infra.records import StackRecord
+from tests.infra.secret_values import revealed
 
 ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "site"
+# What a page or script loads: stylesheets, scripts, images, and ES module imports.
+ASSET_REFERENCE = re.compile(r'<(?:link|script|img)\b[^>]*?\b(?:href|src)="([^"#:]+)"|\bfrom\s+"(\.[^"]+)"')
+# Every status a custom error response can name (CloudFront developer guide, custom error pages).
+CLOUDFRONT_CONFIGURABLE = {400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504}
+# What CloudFront caches always, and what only with the origin's Cache-Control max-age ("HTTP 4xx
+# and 5xx status codes that CloudFront caches"); the API never sends max-age.
+CLOUDFRONT_ALWAYS_CACHES = {404, 405, 414, 500, 501, 502, 503, 504}
+CLOUDFRONT_CACHES_WITH_MAX_AGE = {400, 403, 412, 415}
 
 
-def test_given_each_stack_then_every_site_file_is_uploaded_with_its_content_type(stack: StackRecord) -> None:
-    uploaded = {o["inputs"]["key"]: o["inputs"] for o in stack.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
-                if o["name"].startswith("site-")}
-    assert set(uploaded) == set(site_files(ROOT / "site"))
+def _uploads(stack: StackRecord) -> dict[str, dict[str, object]]:
+    return {o["inputs"]["key"]: o["inputs"] for o in stack.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+            if o["name"].startswith("site-")}
+
+
+def _needs(page: str) -> set[str]:
+    """The page and every file it loads, through stylesheets, scripts and their imports."""
+    needed, pending = set(), [page]
+    while pending:
+        key = pending.pop()
+        if key in needed:
+            continue
+        needed.add(key)
+        for link, module in ASSET_REFERENCE.findall((SITE / key).read_text()):
+            pending.append(posixpath.normpath(posixpath.join(posixpath.dirname(key), link or module)))
+    return needed
+
+
+def _every_file() -> set[str]:
+    return {path.relative_to(SITE).as_posix() for path in SITE.rglob("*") if path.is_file()}
+
+
+def test_given_each_stack_then_the_pages_that_work_on_aws_are_uploaded_with_their_content_types(
+    stack: StackRecord,
+) -> None:
+    uploaded = _uploads(stack)
+    assert set(uploaded) == _every_file() - LOCAL_ONLY_FILES
+    assert "console.html" not in uploaded
     assert uploaded["index.html"]["contentType"] == "text/html; charset=utf-8"
     for key, upload in uploaded.items():
         assert upload["contentType"] == content_type(Path(key))
+    assert _needs("index.html") <= set(uploaded)
+
+
+def test_given_the_executions_console_then_only_it_and_what_only_it_loads_stay_local() -> None:
+    """The console reads /api/executions, which only the local stack serves."""
+    pages = [path.name for path in SITE.glob("*.html")]
+    on_aws = set().union(*(_needs(page) for page in pages if page != "console.html"))
+    assert LOCAL_ONLY_FILES == _needs("console.html") - on_aws
+    assert set(site_files(SITE)) == _every_file() - LOCAL_ONLY_FILES
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -58,8 +106,8 @@ def test_given_each_stack_then_cloudfront_serves_https_only_and_routes_the_api_u
     (api,) = distribution["orderedCacheBehaviors"]
     assert api["pathPattern"] == "/api/*" and api["viewerProtocolPolicy"] == "redirect-to-https"
     assert api["cachePolicyId"] == CACHING_DISABLED
-    assert {"GET", "POST", "OPTIONS"} <= set(api["allowedMethods"])
-    origins = {o["originId"]: o for o in distribution["origins"]}
+    assert {"GET", "POST", "OPTIONS", "DELETE"} <= set(api["allowedMethods"])
+    origins = {o["originId"]: o for o in revealed(distribution["origins"])}
     assert origins["api"]["originPath"] == "/api"
     assert origins["api"]["customOriginConfig"]["originProtocolPolicy"] == "https-only"
     assert origins["site"]["originAccessControlId"]
@@ -75,3 +123,20 @@ def test_given_each_stack_then_responses_carry_security_headers(stack: StackReco
     policy_ids = {distribution["defaultCacheBehavior"]["responseHeadersPolicyId"],
                   distribution["orderedCacheBehaviors"][0]["responseHeadersPolicyId"]}
     assert len(policy_ids) == 1 and None not in policy_ids
+
+
+def test_given_each_stack_then_cloudfront_never_caches_an_api_error(stack: StackRecord) -> None:
+    """CloudFront caches error answers for 10 s by default, even with CachingDisabled: every status the
+    API can answer that CloudFront caches gets ErrorCachingMinTTL 0, and no page replaces the API's JSON."""
+    distribution = stack.inputs("aws:cloudfront/distribution:Distribution")
+    responses = {r["errorCode"]: r for r in distribution["customErrorResponses"]}
+    gateway_statuses = {int(api_templates.gateway_status(code)) for code, _ in api_templates.GATEWAY_RESPONSES.values()}
+    api_statuses = {cls.status for cls in ERROR_TABLE.values()} | gateway_statuses
+    # DEFAULT_4XX/DEFAULT_5XX keep API Gateway's own status: any other 4xx/5xx too.
+    assert "statusCode" not in stack.inputs("aws:apigateway/response:Response", "gateway-default-4xx")
+    assert "statusCode" not in stack.inputs("aws:apigateway/response:Response", "gateway-default-5xx")
+    assert set(responses) == CLOUDFRONT_CONFIGURABLE
+    assert api_statuses & CLOUDFRONT_ALWAYS_CACHES <= set(responses)
+    assert api_statuses & CLOUDFRONT_CACHES_WITH_MAX_AGE & CLOUDFRONT_CONFIGURABLE <= set(responses)
+    for response in responses.values():
+        assert response == {"errorCode": response["errorCode"], "errorCachingMinTtl": 0}
