@@ -5,8 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # Re-install when the dependency pins change.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml package-lock.json 2>/dev/null | sha256sum | cut -c1-12)
+# The SageMaker scikit-learn image's serving toolkit (Python 3.12, the image's pins) for the conformance tests.
+SAGEMAKER_VENV := .venv-sagemaker
+SAGEMAKER_PINS := tests/sagemaker/image-requirements.txt
+SAGEMAKER_STAMP := $(SAGEMAKER_VENV)/.installed-$(shell cat $(SAGEMAKER_PINS) 2>/dev/null | sha256sum | cut -c1-12)
 
-.PHONY: install run test test-fast typecheck bench soak preflight train clean
+.PHONY: install sagemaker-venv run test test-fast typecheck bench soak preflight train clean
 
 install: $(STAMP)
 
@@ -20,13 +24,18 @@ $(STAMP): pyproject.toml package-lock.json
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+sagemaker-venv: $(SAGEMAKER_STAMP)
+
+$(SAGEMAKER_STAMP): $(SAGEMAKER_PINS) | $(STAMP)
+	$(PY) -m tests.support.sagemaker_toolkit create-venv
+
 run: install
 	$(PY) -m local
 
-test: install typecheck
+test: install typecheck sagemaker-venv
 	$(PY) -m pytest
 
-test-fast: install
+test-fast: install sagemaker-venv
 	$(PY) -m pytest -m "not slow"
 
 typecheck: install
@@ -54,4 +63,4 @@ train:
 	$(PY) -m model.evaluate --write
 
 clean:
-	rm -rf $(VENV) .venv-train node_modules .pytest_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) $(SAGEMAKER_VENV) .venv-train node_modules .pytest_cache .mypy_cache .hypothesis

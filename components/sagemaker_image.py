@@ -1,8 +1,8 @@
 """The SageMaker scikit-learn serving image of a region.
 
 The model is plain numpy, and the scikit-learn container is AWS's maintained
-Python serving image that runs a ``code/inference.py`` with ``model_fn`` /
-``input_fn`` / ``predict_fn`` / ``output_fn``. Its per-region registry
+Python serving image that runs a ``code/inference.py`` with ``model_fn`` and
+``transform_fn`` (tests/sagemaker runs its serving toolkit). Its per-region registry
 accounts come from ``sklearn_image_accounts.json`` (a subset of the
 sagemaker-core wheel's ``image_uri_config/sklearn.json``; see its ``_source``),
 limited to the commercial partition whose ARNs this program writes.

@@ -1,20 +1,23 @@
 """A local stand-in for one SageMaker endpoint, on loopback, speaking the
 SageMaker Runtime ``InvokeEndpoint`` protocol.
 
-It serves ``model/inference.py`` through its SageMaker contract (``model_fn``,
-``input_fn``, ``predict_fn``, ``output_fn``), as the serving container does, so
-boto3's ``sagemaker-runtime`` client reaches it unchanged given
-``endpoint_url`` or ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME`` (and any dummy
-credentials and region)::
+It serves ``model/inference.py`` the way the scikit-learn serving container
+does: ``model_fn`` loads the model, and each invocation is the toolkit's
+request (Content-Type defaulting to JSON, Accept of ``*/*`` or none meaning
+JSON, the body as text for ``application/json``) handed to ``transform_fn``,
+whose answer is a WSGI response carrying its own status. boto3's
+``sagemaker-runtime`` client reaches it unchanged given ``endpoint_url`` or
+``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME`` (and any dummy credentials and region)::
 
     with LocalSageMakerEndpoint(endpoint_name="digits-local") as endpoint:
         os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = endpoint.url
         ...
 
-- ``POST /endpoints/{name}/invocations``: the model's answer; a payload the
-  model refuses is a ``424 ModelError`` carrying the model's own status (400 or
-  415) and message, as SageMaker reports it; an unknown endpoint name is a
-  ``400 ValidationError``.
+- ``POST /endpoints/{name}/invocations``: the container's 200 answer as is;
+  any other container status is what SageMaker Runtime makes of it, a
+  ``424 ModelError`` with ``OriginalStatusCode`` and ``OriginalMessage`` (the
+  container's body). An exception in ``transform_fn`` is the toolkit's 500. An
+  unknown endpoint name is a ``400 ValidationError``.
 - ``GET /ping``: 200 once the model is loaded.
 
 For tests, ``fail_next(n, status)`` makes the next ``n`` invocations fail with
@@ -26,9 +29,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,6 +43,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -45,6 +53,22 @@ from model import inference
 DEFAULT_ENDPOINT_NAME = "digits-local"
 SERVICE_ERROR_TYPES = {429: "ThrottlingException", 500: "InternalFailure", 503: "ServiceUnavailable"}
 STARTUP_TIMEOUT_SECONDS = 10.0
+# The serving toolkit's defaults (sagemaker-containers 2.8.6.post2, ``_worker.Request``
+# and ``_content_types``): a request without Content-Type is JSON, an Accept of
+# none or ``*/*`` becomes SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT (JSON), and the
+# body reaches the user code as text only for these exact content types.
+TOOLKIT_DEFAULT_CONTENT_TYPE = inference.JSON_CONTENT_TYPE
+TOOLKIT_DEFAULT_ACCEPT = inference.JSON_CONTENT_TYPE
+TOOLKIT_TEXT_CONTENT_TYPES = frozenset({"application/json", "text/csv"})
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ContainerAnswer:
+    status: int
+    body: bytes
+    content_type: str
 
 
 class LocalSageMakerEndpoint:
@@ -145,17 +169,36 @@ class LocalSageMakerEndpoint:
             return _service_error(fault, SERVICE_ERROR_TYPES.get(fault, "ValidationError"), "Injected failure.")
         if request.path_params["name"] != self.endpoint_name:
             return _service_error(400, "ValidationError", f"Endpoint {request.path_params['name']} not found.")
-        try:
-            answer, content_type = await run_in_threadpool(
-                self._run_model, body, request.headers.get("content-type", ""), request.headers.get("accept", "")
-            )
-        except inference.ModelInputError as error:
-            return _model_error(error.status, str(error))
-        return Response(answer, media_type=content_type, headers={"x-amzn-invoked-production-variant": "AllTraffic"})
+        answer = await run_in_threadpool(self._run_container, body, request.headers)
+        if answer.status != HTTPStatus.OK.value:
+            return _model_error(answer.status, answer.body.decode("utf-8", "replace"))
+        return Response(answer.body, media_type=answer.content_type, headers={"x-amzn-invoked-production-variant": "AllTraffic"})
 
-    def _run_model(self, body: bytes, content_type: str, accept: str) -> tuple[str, str]:
-        data = inference.input_fn(body, content_type)
-        return inference.output_fn(inference.predict_fn(data, self.model), accept)
+    def _run_container(self, body: bytes, headers: Headers) -> ContainerAnswer:
+        """What the serving container answers to this request."""
+        content_type = headers.get("content-type") or TOOLKIT_DEFAULT_CONTENT_TYPE
+        accept = headers.get("accept") or ""
+        if accept in ("", "*/*"):
+            accept = TOOLKIT_DEFAULT_ACCEPT
+        content: str | bytes = body.decode("utf-8", "replace") if content_type in TOOLKIT_TEXT_CONTENT_TYPES else body
+        try:
+            return _run_wsgi(inference.transform_fn(self.model, content, content_type, accept))
+        except Exception:
+            # The toolkit wraps any exception of the user code into a 500 and logs it.
+            logger.exception("transform_fn failed")
+            return ContainerAnswer(HTTPStatus.INTERNAL_SERVER_ERROR.value, b"Internal Server Error", "text/plain")
+
+
+def _run_wsgi(application: Callable[[dict[str, Any], Callable[..., Any]], Any]) -> ContainerAnswer:
+    """Runs ``transform_fn``'s answer as Flask does with a WSGI callable a view returns."""
+    started: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        started.update(status=int(status.split(" ", 1)[0]), headers={name.lower(): value for name, value in headers})
+        return lambda _: None
+
+    body = b"".join(application({"REQUEST_METHOD": "POST"}, start_response))
+    return ContainerAnswer(started["status"], body, started["headers"].get("content-type", "text/html"))
 
 
 def _service_error(status: int, error_type: str, message: str, **extra: Any) -> Response:
@@ -168,11 +211,14 @@ def _service_error(status: int, error_type: str, message: str, **extra: Any) -> 
 
 
 def _model_error(original_status: int, message: str) -> Response:
-    """How SageMaker reports a 4xx from the model container."""
+    """How SageMaker Runtime reports a container answer other than 200: ``ModelError``
+    (HTTP 424) with the container's status and body (botocore's sagemaker-runtime
+    model; "Received client|server error (N) from primary with message ...")."""
+    kind = "client" if original_status < 500 else "server"
     return _service_error(
         424,
         "ModelError",
-        f"Received client error ({original_status}) from primary with message \"{message}\".",
+        f"Received {kind} error ({original_status}) from primary with message \"{message}\".",
         OriginalStatusCode=original_status,
         OriginalMessage=message,
     )

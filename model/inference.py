@@ -7,6 +7,9 @@ container imports it with nothing else of this project around it (it has numpy).
 Network (weights trained by ``model/train.py``, batch norm already folded in):
 conv3x3(1->16) relu maxpool2 -> conv3x3(16->32) relu maxpool2 ->
 conv3x3 valid(32->64) relu -> dense(1600->128) relu -> dense(128->10) softmax.
+
+The container's contract is ``model_fn`` + one ``transform_fn`` that answers
+like a service: 200 with the predictions, or a JSON error with 400, 406 or 415.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +29,13 @@ WEIGHTS_GLOB = "digits-*.npz"
 MAX_BATCH = 256
 PIXELS = 28 * 28
 JSON_CONTENT_TYPE = "application/json"
+# Media ranges of an Accept header that admit a JSON answer.
+JSON_ACCEPTING_RANGES = frozenset({JSON_CONTENT_TYPE, "application/*", "*/*"})
 LAYER_NAMES = ("conv1", "conv2", "conv3", "dense1", "dense2")
 
 
 class ModelInputError(ValueError):
-    """A payload the model cannot accept: reported to the caller as a 4xx."""
-
-    status = 400
-
-
-class UnsupportedContentType(ModelInputError):
-    status = 415
+    """A request body the model cannot accept: answered with a 400."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,15 @@ def load_model(model_dir: str | os.PathLike[str] | None = None) -> DigitModel:
     return DigitModel.load(default_weights_path(model_dir))
 
 
+def parse_request(body: str | bytes) -> np.ndarray:
+    """A JSON request body ``{"instances": [[784 floats], ...]}`` -> an (N, 784) array."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
+        raise ModelInputError("The body is not valid JSON.") from None
+    return parse_instances(payload)
+
+
 def parse_instances(payload: Any) -> np.ndarray:
     """Validates ``{"instances": [[784 floats], ...]}`` into an (N, 784) array."""
     if not isinstance(payload, dict) or "instances" not in payload:
@@ -133,10 +143,64 @@ def parse_instances(payload: Any) -> np.ndarray:
             raise ModelInputError(f"Instance {index} must be a list of {PIXELS} numbers.")
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in instance):
             raise ModelInputError(f"Instance {index} must hold numbers only.")
-    array = np.asarray(instances, dtype=np.float32)
+    try:
+        array = np.asarray(instances, dtype=np.float32)
+    except OverflowError:  # an integer beyond any float
+        raise ModelInputError("Pixel values must be finite numbers between 0 and 1.") from None
     if not np.isfinite(array).all() or array.min() < 0.0 or array.max() > 1.0:
         raise ModelInputError("Pixel values must be finite numbers between 0 and 1.")
     return array
+
+
+def prediction_body(probabilities: np.ndarray, model_version: str) -> dict[str, Any]:
+    """The answer for (N, 10) probabilities: one prediction per instance, in order."""
+    return {
+        "predictions": [
+            {
+                "probabilities": [round(float(p), 6) for p in row],
+                "digit": int(row.argmax()),
+                "confidence": round(float(row.max()), 6),
+            }
+            for row in probabilities
+        ],
+        "modelVersion": model_version,
+    }
+
+
+@dataclass(frozen=True)
+class ModelResponse:
+    """One answer of the model container, with its own HTTP status.
+
+    It is a WSGI application on purpose. The toolkit (sagemaker-containers
+    ``_transformer.Transformer.transform``) turns a tuple returned by
+    ``transform_fn`` into a 200 and hands anything else to Flask as the view's
+    result; Flask runs a WSGI callable to make the response, so this status is
+    the one the caller gets. An exception would be a 500 whatever it says."""
+
+    status: int
+    body: bytes
+    content_type: str = JSON_CONTENT_TYPE
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        start_response(
+            f"{self.status} {HTTPStatus(self.status).phrase}",
+            [("Content-Type", self.content_type), ("Content-Length", str(len(self.body)))],
+        )
+        return [self.body]
+
+
+def error_response(status: HTTPStatus, code: str, message: str) -> ModelResponse:
+    """The container's error answer: ``{"error": {"code", "message"}}``."""
+    return ModelResponse(status.value, json.dumps({"error": {"code": code, "message": message}}).encode())
+
+
+def _media_type(header: str) -> str:
+    return header.split(";")[0].strip().lower()
+
+
+def accepts_json(accept: str) -> bool:
+    """Whether an Accept header (absent: anything) admits ``application/json``."""
+    return not accept.strip() or any(_media_type(part) in JSON_ACCEPTING_RANGES for part in accept.split(","))
 
 
 # --- The SageMaker inference contract (scikit-learn serving container) ---
@@ -146,34 +210,22 @@ def model_fn(model_dir: str) -> DigitModel:
     return load_model(model_dir)
 
 
-def input_fn(request_body: str | bytes, request_content_type: str) -> np.ndarray:
-    if (request_content_type or "").split(";")[0].strip().lower() != JSON_CONTENT_TYPE:
-        raise UnsupportedContentType(f"Content type {request_content_type!r} is not supported; send {JSON_CONTENT_TYPE}.")
+def transform_fn(model: DigitModel, request_body: str | bytes, content_type: str, accept: str) -> ModelResponse:
+    """One invocation: the toolkit passes the body (text for ``application/json``
+    exactly, bytes otherwise), the Content-Type and the Accept header."""
+    if _media_type(content_type or "") != JSON_CONTENT_TYPE:
+        return error_response(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            f"Content type {content_type!r} is not supported; send {JSON_CONTENT_TYPE}.",
+        )
+    if not accepts_json(accept or ""):
+        return error_response(
+            HTTPStatus.NOT_ACCEPTABLE, "NotAcceptable", f"Accept {accept!r} is not supported; accept {JSON_CONTENT_TYPE}."
+        )
     try:
-        payload = json.loads(request_body)
-    except (ValueError, UnicodeDecodeError):
-        raise ModelInputError("The body is not valid JSON.") from None
-    return parse_instances(payload)
-
-
-def predict_fn(input_data: np.ndarray, model: DigitModel) -> dict[str, Any]:
-    probabilities = model.predict_proba(input_data)
-    return {"probabilities": probabilities, "modelVersion": model.version}
-
-
-def output_fn(prediction: dict[str, Any], accept: str) -> tuple[str, str]:
-    if accept and accept.split(";")[0].strip().lower() not in (JSON_CONTENT_TYPE, "*/*"):
-        raise UnsupportedContentType(f"Accept {accept!r} is not supported; accept {JSON_CONTENT_TYPE}.")
-    probabilities: np.ndarray = prediction["probabilities"]
-    body = {
-        "predictions": [
-            {
-                "probabilities": [round(float(p), 6) for p in row],
-                "digit": int(row.argmax()),
-                "confidence": round(float(row.max()), 6),
-            }
-            for row in probabilities
-        ],
-        "modelVersion": prediction["modelVersion"],
-    }
-    return json.dumps(body), JSON_CONTENT_TYPE
+        images = parse_request(request_body)
+    except ModelInputError as error:
+        return error_response(HTTPStatus.BAD_REQUEST, "InvalidInput", str(error))
+    body = prediction_body(model.predict_proba(images), model.version)
+    return ModelResponse(HTTPStatus.OK.value, json.dumps(body).encode())

