@@ -10,7 +10,7 @@ SAGEMAKER_VENV := .venv-sagemaker
 SAGEMAKER_PINS := tests/sagemaker/image-requirements.txt
 SAGEMAKER_STAMP := $(SAGEMAKER_VENV)/.installed-$(shell cat $(SAGEMAKER_PINS) 2>/dev/null | sha256sum | cut -c1-12)
 
-.PHONY: install sagemaker-venv run test test-fast typecheck bench soak preflight train clean
+.PHONY: install sagemaker-venv run test test-fast typecheck bench soak preflight smoke train clean
 
 install: $(STAMP)
 
@@ -52,6 +52,11 @@ preflight:
 	@test -n "$(STACK)" || { echo "usage: make preflight STACK=dev|prod"; exit 2; }
 	@$(MAKE) --no-print-directory install
 	$(PY) -m tools.preflight --stack $(STACK)
+
+# The HTTP contract suite against a running stack: make smoke BASE_URL=http://127.0.0.1:8000,
+# or make smoke STACK=dev (the stack's siteUrl output); with neither, a local stack started for the run.
+smoke: install
+	$(PY) -m tests.smoke $(if $(BASE_URL),--base-url "$(BASE_URL)") $(if $(STACK),--stack "$(STACK)")
 
 # Training needs PyTorch (CPU), kept out of the runtime environment: make train VERSION=v3
 train:

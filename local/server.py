@@ -20,7 +20,7 @@ import logging
 import mimetypes
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -49,6 +49,13 @@ from local.engine import LambdaContext
 # Step Functions' input limit: a bigger request could not start the workflow on
 # AWS either. It also bounds what the server ever holds in memory per request.
 MAX_BODY_BYTES = 256 * 1024
+# How much of a refused body is read (and dropped, chunk by chunk) before the
+# 413 goes out. Clients such as urllib and browsers' fetch send the whole body
+# before they read any answer: closing on them mid-upload resets the
+# connection and they never see the 413. A front end such as nginx reads on
+# ("lingering close") for the same reason. Beyond this, the answer goes out at
+# once and the connection is closed.
+MAX_DISCARDED_BODY_BYTES = 64 * 1024 * 1024
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
@@ -91,6 +98,7 @@ class ServerSettings:
     # Extra fields of ``GET /api/health`` (model version, history backend).
     health: Mapping[str, Any] = field(default_factory=dict)
     max_body_bytes: int = MAX_BODY_BYTES
+    max_discarded_body_bytes: int = MAX_DISCARDED_BODY_BYTES
     # The history Lambda's ARN, as its context object reports it.
     history_function_arn: str = "arn:aws:lambda:ap-southeast-1:123456789012:function:digits-local-history"
 
@@ -103,8 +111,8 @@ def create_app(engine: Engine, history_handler: LambdaHandler, settings: ServerS
                 "/api",
                 routes=[
                     Route("/health", api.health, methods=["GET"]),
-                    Route("/predictions", api.predictions, methods=["GET", "POST"]),
-                    Route("/predictions/{id}", api.prediction, methods=["GET"]),
+                    Route("/predictions", api.predictions, methods=["GET", "POST", "DELETE"]),
+                    Route("/predictions/{id}", api.prediction, methods=["GET", "DELETE"]),
                     Route("/predictions/{id}/feedback", api.feedback, methods=["POST"]),
                     Route("/executions", api.executions, methods=["GET"]),
                     Route("/executions/{id}", api.execution, methods=["GET"]),
@@ -148,9 +156,9 @@ class _Api:
         return json_response(self._health)
 
     async def predictions(self, request: Request) -> Response:
-        if request.method == "GET":
-            return await self._history(request, "/api/predictions")
-        return await self._predict(request)
+        if request.method == "POST":
+            return await self._predict(request)
+        return await self._history(request, "/api/predictions")
 
     async def prediction(self, request: Request) -> Response:
         return await self._history(request, "/api/predictions/{id}")
@@ -168,7 +176,7 @@ class _Api:
         return json_response(described)
 
     async def _predict(self, request: Request) -> Response:
-        body = await _read_body(request, self._settings.max_body_bytes)
+        body = await self._read_body(request)
         try:
             parsed = json.loads(body)
         except (ValueError, RecursionError):
@@ -182,18 +190,41 @@ class _Api:
         return _failed_execution(result)
 
     async def _history(self, request: Request, resource: str) -> Response:
-        body = await _read_body(request, self._settings.max_body_bytes) if request.method == "POST" else b""
+        body = await self._read_body(request) if request.method == "POST" else b""
         request_id = str(uuid.uuid4())
         event = _proxy_event(request, resource, body, request_id)
         function_arn = self._settings.history_function_arn
         context = LambdaContext(function_arn.rsplit(":", 1)[-1], function_arn, request_id)
         result = await anyio.to_thread.run_sync(self._history_handler, event, context)
+        answer = result.get("body") or ""
         return Response(
-            result.get("body") or "",
+            answer,
             status_code=int(result.get("statusCode", 500)),
             headers={"cache-control": "no-store", **(result.get("headers") or {})},
-            media_type="application/json",
+            # A 204 has no body, so no content type either.
+            media_type="application/json" if answer else None,
         )
+
+    async def _read_body(self, request: Request) -> bytes:
+        """The body, refused with 413 once it is known to exceed the limit:
+        from Content-Length before reading anything, else while streaming it.
+        A refused body is read to its end (up to the discard bound) first."""
+        limit = self._settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            if int(declared) <= self._settings.max_discarded_body_bytes:
+                await _discard(request.stream(), self._settings.max_discarded_body_bytes)
+            raise _body_too_large(limit)
+        chunks: list[bytes] = []
+        received = 0
+        stream = request.stream()
+        async for chunk in stream:
+            received += len(chunk)
+            if received > limit:
+                await _discard(stream, self._settings.max_discarded_body_bytes - received)
+                raise _body_too_large(limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
 def _failed_execution(result: Mapping[str, Any]) -> Response:
@@ -208,20 +239,14 @@ def _failed_execution(result: Mapping[str, Any]) -> Response:
     return error_response("InternalError", InternalError.default_message)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 as soon as it is known to exceed ``limit``:
-    from Content-Length before reading anything, else while streaming it."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _body_too_large(limit)
-    chunks: list[bytes] = []
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > limit:
-            raise _body_too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+async def _discard(stream: AsyncIterator[bytes], up_to: int) -> None:
+    """Reads and drops the rest of a body, holding one chunk at a time, until
+    it ends or ``up_to`` more bytes have gone by."""
+    discarded = 0
+    async for chunk in stream:
+        discarded += len(chunk)
+        if discarded >= up_to:
+            return
 
 
 def _body_too_large(limit: int) -> ImageTooLarge:

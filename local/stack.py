@@ -234,7 +234,9 @@ def _application(function_settings: Settings, store: HistoryStore, *, model_vers
             "validate": validate.build(function_settings),
             "preprocess": preprocess.build(function_settings),
             "invoke_model": invoke_model.build(function_settings),
-            "persist": persist.build(function_settings, store=store),
+            # DynamoDB: persist's own client, one attempt per call as on AWS (the
+            # workflow retries); SQLite has no client retries, so one store serves all.
+            "persist": persist.build(function_settings, store=store if backend == "sqlite" else None),
         }
     )
     return create_app(

@@ -5,9 +5,11 @@ error table's terms.
 (the local stack), ``DynamoDbHistoryStore`` for ``dynamodb`` (AWS) with a
 client whose timeouts and retries fit inside the workflow's time budget.
 
-``store_errors()``: DynamoDB throttling, once the client's own few retries are
+``store_errors()``: DynamoDB throttling, once the client's own attempts are
 spent, becomes ``Throttled`` (the workflow retries Persist on it, and the API
-answers 429); any other storage failure is left to surface as an internal error.
+answers 429); so do DynamoDB's 5xx, lost connections and timeouts, with a
+message that says the history is busy; any other storage failure is left to
+surface as an internal error.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ DYNAMODB_READ_TIMEOUT_SECONDS = 1.0
 # retries Throttled with backoff; the history API (no workflow) retries itself.
 PERSIST_ATTEMPTS = 1
 HISTORY_API_ATTEMPTS = 2
+# DynamoDB's own failures, worth another try (its error reference: HTTP 500/503).
+SERVER_ERROR_CODES = frozenset({"InternalServerError", "ServiceUnavailable"})
+STORE_BUSY_MESSAGE = "The history is busy right now. Please try again shortly."
 THROTTLING_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
@@ -68,7 +73,22 @@ def store_errors() -> Iterator[None]:
     except Exception as error:
         if _error_code(error) in THROTTLING_CODES:
             raise Throttled() from error
+        if _is_transient(error):
+            # The write may have happened (an answer lost, a read timeout): the
+            # workflow's retry meets its own item and answers it, never a duplicate.
+            raise Throttled(STORE_BUSY_MESSAGE) from error
         raise
+
+
+def _is_transient(error: Exception) -> bool:
+    """A DynamoDB 5xx, or botocore's connection failures and timeouts (by class
+    name, so that the SQLite path never imports botocore)."""
+    if _error_code(error) in SERVER_ERROR_CODES:
+        return True
+    return any(
+        cls.__module__ == "botocore.exceptions" and cls.__name__ in ("ConnectionError", "HTTPClientError")
+        for cls in type(error).__mro__
+    )
 
 
 def _error_code(error: Exception) -> str | None:

@@ -5,6 +5,10 @@
 - ``GET /api/predictions/{id}?clientId=..`` -> the item, or 404 ``NotFound``
 - ``POST /api/predictions/{id}/feedback`` body ``{"clientId", "label": 0-9}``
   -> the item with ``feedbackLabel``
+- ``DELETE /api/predictions/{id}?clientId=..`` -> 204, or 404 ``NotFound``
+  for an item that is absent or another client's
+- ``DELETE /api/predictions?clientId=..`` -> 204 once the client's whole
+  history is gone (only theirs)
 
 Every failure is the contract's ``{"error": {"code", "message"}}`` with the
 error table's status; unexpected ones are logged and answered as
@@ -28,6 +32,7 @@ def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
     """``store``: where items are (default: the one the settings describe)."""
     import json
     import threading
+    from http import HTTPStatus
 
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
@@ -68,6 +73,21 @@ def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
         client_id, label = parse_feedback(app.current_event.body)
         with store_errors():
             return history.set_feedback(client_id, item_id, label)
+
+    @app.delete("/api/predictions/<item_id>")
+    def delete_prediction(item_id: str) -> Response[str]:
+        client_id = check_client_id(query("clientId"))
+        with store_errors():
+            history.delete(client_id, item_id)
+        return Response(status_code=HTTPStatus.NO_CONTENT)
+
+    @app.delete("/api/predictions")
+    def clear_predictions() -> Response[str]:
+        client_id = check_client_id(query("clientId"))
+        with store_errors():
+            removed = history.clear(client_id)
+        obs.logger.info("history cleared", extra={"items": removed})
+        return Response(status_code=HTTPStatus.NO_CONTENT)
 
     @app.exception_handler(DigitError)  # type: ignore[untyped-decorator]  # Powertools' decorator is untyped
     def known_failure(error: DigitError) -> Response[str]:

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.functional.conftest import new_client_id, predict, prediction_body
+from tests.contract.digits import KnownDigit, clear_digits
+from tests.contract.expect import predict, prediction_body
+from tests.functional.conftest import new_client_id
 from tests.support.local_stack import (
     REQUEST_TIMEOUT_SECONDS,
     SQLITE_HISTORY,
@@ -27,17 +29,15 @@ from tests.support.local_stack import (
 HEADERS_SETTLE_SECONDS = 1.0
 
 
-def test_history_and_feedback_survive_a_restart_including_a_request_in_flight_at_sigterm(
-    tmp_path: Path, clear_digits: list[tuple[bytes, int]]
-) -> None:
+def test_history_and_feedback_survive_a_restart_including_a_request_in_flight_at_sigterm(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     client_id = new_client_id()
 
     with running_stack(data_dir, env=SQLITE_HISTORY) as base_url, _client(base_url) as api:
-        first = predict(api, clear_digits[0][0], client_id)
+        first = predict(api, clear_digits()[0], client_id)
         corrected = api.post(f"/api/predictions/{first['id']}/feedback", json={"clientId": client_id, "label": 1})
         assert corrected.status_code == 200
-        in_flight = _predict_while_the_server_is_told_to_stop(api, base_url, clear_digits[1][0], client_id)
+        in_flight = _predict_while_the_server_is_told_to_stop(api, base_url, clear_digits()[1], client_id)
 
     assert in_flight.status_code == 200, in_flight.text
     second = in_flight.json()
@@ -56,10 +56,10 @@ def _client(base_url: str) -> httpx.Client:
 
 
 def _predict_while_the_server_is_told_to_stop(
-    api: httpx.Client, base_url: str, png: bytes, client_id: str
+    api: httpx.Client, base_url: str, digit: KnownDigit, client_id: str
 ) -> httpx.Response:
     """Sends half the body, SIGTERMs the server, then sends the rest."""
-    body = json.dumps(prediction_body(png, client_id)).encode()
+    body = json.dumps(prediction_body(digit, client_id)).encode()
     half_sent, go_on = threading.Event(), threading.Event()
 
     def slow_body() -> Iterator[bytes]:

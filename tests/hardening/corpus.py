@@ -238,7 +238,7 @@ def route_cases() -> list[BadRequestCase]:
         ("path traversal", "GET", "/api/../../../etc/passwd", b"", 404, "NotFound"),
         ("encoded path traversal", "GET", "/api/%2e%2e/%2e%2e/pyproject.toml", b"", 404, "NotFound"),
         ("site path traversal", "GET", "/..%2f..%2fpyproject.toml", b"", 404, "NotFound"),
-        ("delete predictions", "DELETE", "/api/predictions", b"", 405, "BadRequest"),
+        ("delete predictions without clientId", "DELETE", "/api/predictions", b"", 400, "BadRequest"),
         ("put health", "PUT", "/api/health", b"{}", 405, "BadRequest"),
         ("patch an item", "PATCH", item, b"{}", 405, "BadRequest"),
         ("get feedback", "GET", item + "/feedback", b"", 405, "BadRequest"),

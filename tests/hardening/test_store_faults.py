@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from functions.core.store_factory import DYNAMODB_MAX_ATTEMPTS
+from functions.core.store_factory import PERSIST_ATTEMPTS
 from local import dynamodb_local
 from tests.hardening.conftest import digit_request, history_of, new_client_id
 from tests.hardening.fault_proxy import Fault, FaultProxy
@@ -75,7 +75,7 @@ def test_throttling_past_the_sdk_retries_is_retried_by_the_workflow_and_stores_o
 ) -> None:
     """Given every item's first PutItem attempts are throttled, as many as the SDK makes itself,
     when a digit is posted, then the workflow's retry stores it: a 200 and exactly one item."""
-    faults.fail_first(DYNAMODB_MAX_ATTEMPTS, THROTTLED)
+    faults.fail_first(PERSIST_ATTEMPTS, THROTTLED)
     for index in range(2):
         client_id = new_client_id()
 
@@ -83,7 +83,7 @@ def test_throttling_past_the_sdk_retries_is_retried_by_the_workflow_and_stores_o
 
         assert response.status_code == 200, response.text
         item = response.json()
-        assert faults.attempts[item["id"]] == DYNAMODB_MAX_ATTEMPTS + 1
+        assert faults.attempts[item["id"]] == PERSIST_ATTEMPTS + 1
         assert history_of(api, client_id) == [item]
 
 

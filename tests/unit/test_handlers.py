@@ -142,7 +142,8 @@ def test_history_gets_one_item_and_records_feedback(
         (("POST", "/api/predictions/x/feedback", None, "{not json"), 400, "BadRequest"),
         (("POST", f"/api/predictions/{item_id('request-1')}/feedback", None, {"clientId": CLIENT, "label": 10}), 400, "BadRequest"),
         (("POST", f"/api/predictions/{item_id('request-1')}/feedback", None, {"clientId": CLIENT, "label": True}), 400, "BadRequest"),
-        (("DELETE", "/api/predictions", None), 404, "NotFound"),
+        (("PUT", "/api/predictions", None), 404, "NotFound"),
+        (("DELETE", "/api/predictions", None), 400, "BadRequest"),
         (("GET", "/api/elsewhere", None), 404, "NotFound"),
     ],
 )

@@ -12,11 +12,19 @@ probability can reach, are stored as 0.
 
 Errors other than a failed condition (throttling, 5xx, validation) propagate
 as botocore's ``ClientError`` so that the workflow can retry them.
+
+Deleting: one item with ``DeleteItem`` on a condition that it exists and is
+the asking client's; a whole history by querying the client's index for ids
+and deleting them with ``BatchWriteItem``, 25 at a time (the API's maximum),
+resending what DynamoDB leaves unprocessed with exponential backoff, as its
+API reference asks, a bounded number of times.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -25,7 +33,7 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from functions.core.errors import BadRequest, NotFound
+from functions.core.errors import BadRequest, NotFound, Throttled
 from functions.core.history.port import (
     BAD_CURSOR_MESSAGE,
     DEFAULT_LIMIT,
@@ -52,6 +60,13 @@ _KEY_ATTRIBUTES = ("id", "clientId", ORDER_KEY)  # table key + index key: a posi
 _SMALLEST_NUMBER = Decimal("1e-130")
 _SECONDS_PER_DAY = 86_400
 _CONDITION_FAILED = "ConditionalCheckFailedException"
+# BatchWriteItem takes at most 25 put or delete requests per call.
+BATCH_WRITE_MAX_ITEMS = 25
+# Calls per batch while DynamoDB leaves some of it unprocessed; the waits
+# between them double from the first (0.05 + 0.1 + 0.2 + 0.4 s at most).
+BATCH_WRITE_ATTEMPTS = 5
+BATCH_WRITE_FIRST_BACKOFF_SECONDS = 0.05
+UNPROCESSED_MESSAGE = "Your history is busy right now: part of it is not cleared yet. Please try again."
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -151,6 +166,58 @@ class DynamoDbHistoryStore:
                 raise NotFound() from None
             raise
         return _from_attributes(response["Attributes"])
+
+    def delete(self, client_id: str, item_id: str) -> None:
+        if not is_key(item_id):
+            raise NotFound()
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key={HASH_KEY: {"S": item_id}},
+                # Without attribute_exists, deleting a missing item succeeds silently.
+                ConditionExpression="attribute_exists(id) AND clientId = :client",
+                ExpressionAttributeValues={":client": {"S": client_id}},
+            )
+        except ClientError as error:
+            if _error_code(error) == _CONDITION_FAILED:
+                raise NotFound() from None
+            raise
+
+    def clear(self, client_id: str) -> int:
+        if not is_key(client_id):
+            return 0
+        removed = 0
+        start_key: AttributeMap | None = None
+        while True:
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": INDEX_BY_CLIENT,
+                "KeyConditionExpression": "clientId = :client",
+                "ExpressionAttributeValues": {":client": {"S": client_id}},
+                "ProjectionExpression": HASH_KEY,
+            }
+            if start_key is not None:
+                query["ExclusiveStartKey"] = start_key
+            response = self._client.query(**query)
+            item_ids = [attributes[HASH_KEY]["S"] for attributes in response["Items"]]
+            for first in range(0, len(item_ids), BATCH_WRITE_MAX_ITEMS):
+                self._delete_batch(item_ids[first : first + BATCH_WRITE_MAX_ITEMS])
+            removed += len(item_ids)
+            start_key = response.get("LastEvaluatedKey")
+            if start_key is None:
+                return removed
+
+    def _delete_batch(self, item_ids: Sequence[str]) -> None:
+        """Deletes these items unconditionally: they came from the client's
+        own index entries, and an item never changes owner."""
+        requests = {self._table: [{"DeleteRequest": {"Key": {HASH_KEY: {"S": item_id}}}} for item_id in item_ids]}
+        for attempt in range(BATCH_WRITE_ATTEMPTS):
+            if attempt:
+                time.sleep(BATCH_WRITE_FIRST_BACKOFF_SECONDS * 2 ** (attempt - 1))
+            requests = self._client.batch_write_item(RequestItems=requests).get("UnprocessedItems") or {}
+            if not requests:
+                return
+        raise Throttled(UNPROCESSED_MESSAGE)
 
 
 def create_table(client: Any, table_name: str) -> None:

@@ -76,6 +76,22 @@ class HistoryStore(Protocol):
         ``NotFound`` if the item is absent or another client's."""
         ...
 
+    def delete(self, client_id: str, item_id: str) -> None:
+        """Removes one item of this client for good. ``NotFound`` if it is
+        absent (also when it was deleted before) or another client's, whose
+        item is left as it is."""
+        ...
+
+    def clear(self, client_id: str) -> int:
+        """Removes every item of this client, and no other client's; returns
+        how many it removed (0 for a client without items). DynamoDB finds the
+        items through its eventually consistent index: an item stored a moment
+        before may be missed, and a later ``clear`` removes it. Raises
+        ``functions.core.errors.Throttled`` when DynamoDB keeps refusing part of
+        the work after a few retries (some items may be gone by then: calling
+        again finishes the job)."""
+        ...
+
 
 def check_item(item: Item) -> None:
     """Raises ``BadRequest`` unless the item can be stored as it is."""

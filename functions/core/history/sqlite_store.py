@@ -113,6 +113,18 @@ class SqliteHistoryStore:
             connection.execute("UPDATE items SET item = ? WHERE id = ?", (_to_json(item), item_id))
         return item
 
+    def delete(self, client_id: str, item_id: str) -> None:
+        with self._lock, self._write() as connection:
+            deleted = connection.execute(
+                "DELETE FROM items WHERE id = ? AND client_id = ?", (item_id, client_id)
+            ).rowcount
+        if not deleted:
+            raise NotFound()
+
+    def clear(self, client_id: str) -> int:
+        with self._lock, self._write() as connection:
+            return int(connection.execute("DELETE FROM items WHERE client_id = ?", (client_id,)).rowcount)
+
     @staticmethod
     def _item_json(connection: sqlite3.Connection, client_id: str, item_id: str) -> str:
         row = connection.execute(

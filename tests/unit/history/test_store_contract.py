@@ -1,7 +1,7 @@
 """The history store's contract: every test taking ``store`` runs against both
 adapters (SQLite and DynamoDB on DynamoDB Local); the adapter-specific
-promises (SQLite durability and concurrency, DynamoDB's TTL and number
-handling) follow at the end."""
+promises (SQLite durability and concurrency, DynamoDB's TTL, number
+handling and batched deletes) follow at the end."""
 
 from __future__ import annotations
 
@@ -20,8 +20,14 @@ from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.core.errors import BadRequest, NotFound
-from functions.core.history.dynamodb_store import TTL_ATTRIBUTE, DynamoDbHistoryStore
+from functions.core.errors import BadRequest, NotFound, Throttled
+from functions.core.history.dynamodb_store import (
+    BATCH_WRITE_ATTEMPTS,
+    BATCH_WRITE_MAX_ITEMS,
+    INDEX_BY_CLIENT,
+    TTL_ATTRIBUTE,
+    DynamoDbHistoryStore,
+)
 from functions.core.history.port import HistoryStore, Item, encode_cursor
 from functions.core.history.sqlite_store import SqliteHistoryStore
 
@@ -284,19 +290,24 @@ def test_given_another_clients_item_when_read_or_corrected_then_not_found_and_un
         store.get(client_id, theirs["id"])
     with pytest.raises(NotFound):
         store.set_feedback(client_id, theirs["id"], 1)
+    with pytest.raises(NotFound):
+        store.delete(client_id, theirs["id"])
+    assert store.clear(client_id) == 0
 
     assert store.list(client_id).items == []
-    assert "feedbackLabel" not in store.get(theirs["clientId"], theirs["id"])
+    assert store.get(theirs["clientId"], theirs["id"]) == theirs
 
 
 @pytest.mark.parametrize("item_id", ["no-such-id", "", "x" * 5000])
-def test_given_an_id_that_was_never_stored_when_read_or_corrected_then_not_found(
+def test_given_an_id_that_was_never_stored_when_read_corrected_or_deleted_then_not_found(
     store: HistoryStore, client_id: str, item_id: str
 ) -> None:
     with pytest.raises(NotFound):
         store.get(client_id, item_id)
     with pytest.raises(NotFound):
         store.set_feedback(client_id, item_id, 4)
+    with pytest.raises(NotFound):
+        store.delete(client_id, item_id)
 
 
 # --- feedback -------------------------------------------------------------------
@@ -328,6 +339,93 @@ def test_given_a_label_that_is_not_a_digit_when_recorded_then_bad_request_and_no
         store.set_feedback(client_id, item["id"], label)
 
     assert store.get(client_id, item["id"]) == item
+
+
+# --- deleting ---------------------------------------------------------------------
+
+
+def test_given_two_items_when_one_is_deleted_then_only_it_is_gone_and_a_second_delete_is_not_found(
+    store: HistoryStore, client_id: str, make_item: MakeItem
+) -> None:
+    kept, deleted = make_item(client_id, offset_ms=1), make_item(client_id, offset_ms=2)
+    store.put_new(kept)
+    store.put_new(deleted)
+    settle(store, client_id, 2)
+
+    store.delete(client_id, deleted["id"])
+
+    with pytest.raises(NotFound):
+        store.get(client_id, deleted["id"])
+    with pytest.raises(NotFound):
+        store.delete(client_id, deleted["id"])
+    with pytest.raises(NotFound):
+        store.set_feedback(client_id, deleted["id"], 2)
+    assert store.get(client_id, kept["id"]) == kept
+    assert listed_once_settled(store, client_id, lambda items: ids(items) == [kept["id"]]) == [kept]
+
+
+def test_given_a_deleted_item_when_the_same_item_is_stored_again_then_it_is_back(
+    store: HistoryStore, client_id: str, make_item: MakeItem
+) -> None:
+    """A retried Persist after a delete writes the item again, as new: deleting
+    leaves nothing behind that blocks its id."""
+    item = make_item(client_id)
+    store.put_new(item)
+    store.delete(client_id, item["id"])
+
+    assert store.put_new(item) == item
+    assert store.get(client_id, item["id"]) == item
+
+
+def test_given_two_clients_when_one_clears_then_all_of_theirs_and_none_of_the_others_are_gone(
+    store: HistoryStore, client_id: str, make_item: MakeItem
+) -> None:
+    other = client_id + "-other"
+    # More than one DynamoDB batch of deletes, interleaved in time with the other client's.
+    mine = [make_item(client_id, offset_ms=2 * n) for n in range(BATCH_WRITE_MAX_ITEMS + 5)]
+    theirs = [make_item(other, offset_ms=2 * n + 1) for n in range(3)]
+    for item in mine + theirs:
+        store.put_new(item)
+    settle(store, client_id, len(mine))
+    settle(store, other, len(theirs))
+
+    removed = store.clear(client_id)
+
+    assert removed == len(mine)
+    assert listed_once_settled(store, client_id, lambda items: items == []) == []
+    for item in mine[:3]:
+        with pytest.raises(NotFound):
+            store.get(client_id, item["id"])
+    assert ids(store.list(other, limit=100).items) == ids(theirs[::-1])
+    assert store.clear(client_id) == 0  # clearing an empty history is no error
+
+
+def test_given_random_histories_of_two_clients_when_one_clears_then_the_other_keeps_everything(
+    store: HistoryStore, backend: str, make_item: MakeItem, make_client_id: Callable[[], str]
+) -> None:
+    @examples_for(backend)
+    @given(
+        # (whose, when): items of the client who clears and of the one who keeps, in any order.
+        history=st.lists(
+            st.tuples(st.booleans(), st.integers(min_value=0, max_value=5)),
+            max_size=12 if backend == "dynamodb" else 40,
+        ),
+    )
+    def check(history: list[tuple[bool, int]]) -> None:
+        cleared, kept = make_client_id(), make_client_id()
+        items = [make_item(cleared if is_cleared else kept, offset_ms=offset) for is_cleared, offset in history]
+        for item in items:
+            store.put_new(item)
+        for client in (cleared, kept):
+            settle(store, client, sum(item["clientId"] == client for item in items))
+
+        assert store.clear(cleared) == sum(is_cleared for is_cleared, _ in history)
+
+        assert listed_once_settled(store, cleared, lambda listed: listed == []) == []
+        remaining = [item for page in all_pages(store, kept, 100) for item in page]
+        assert sorted(ids(remaining)) == sorted(item["id"] for item in items if item["clientId"] == kept)
+
+    check()
 
 
 # --- SQLite: durability and concurrency ---------------------------------------
@@ -502,6 +600,8 @@ def test_given_a_missing_table_when_used_then_the_dynamodb_error_propagates_rath
         lambda: store.get(client_id, "some-id"),
         lambda: store.list(client_id),
         lambda: store.set_feedback(client_id, "some-id", 1),
+        lambda: store.delete(client_id, "some-id"),
+        lambda: store.clear(client_id),
     ):
         with pytest.raises(ClientError) as raised:
             call()
@@ -516,11 +616,82 @@ def test_given_dynamodb_throttles_or_fails_when_writing_then_the_error_propagate
     with Stubber(dynamodb_client) as stubber:  # the only way to make DynamoDB Local throttle
         stubber.add_client_error("put_item", service_error_code=code, http_status_code=400)
         stubber.add_client_error("update_item", service_error_code=code, http_status_code=500)
+        stubber.add_client_error("delete_item", service_error_code=code, http_status_code=400)
 
         with pytest.raises(ClientError) as on_put:
             store.put_new(make_item(client_id))
         with pytest.raises(ClientError) as on_feedback:
             store.set_feedback(client_id, "some-id", 1)
+        with pytest.raises(ClientError) as on_delete:
+            store.delete(client_id, "some-id")
 
     assert on_put.value.response["Error"]["Code"] == code
     assert on_feedback.value.response["Error"]["Code"] == code
+    assert on_delete.value.response["Error"]["Code"] == code
+
+
+def test_given_a_history_larger_than_one_query_page_when_cleared_then_every_page_is_deleted(
+    dynamodb_client: Any, history_table: str, client_id: str, make_item: MakeItem
+) -> None:
+    """A Query returns at most 1 MB of items per call (DynamoDB developer
+    guide, "Paginating table query results"): clearing must follow
+    LastEvaluatedKey, not stop after the first page."""
+    store = DynamoDbHistoryStore(history_table, dynamodb_client)
+    bulky = "A" * 40_000  # 30 items of ~40 KB: over 1 MB
+    for offset in range(30):
+        store.put_new(make_item(client_id, offset_ms=offset, thumbnail=bulky))
+    settle(store, client_id, 30)
+    first_page = dynamodb_client.query(
+        TableName=history_table,
+        IndexName=INDEX_BY_CLIENT,
+        KeyConditionExpression="clientId = :client",
+        ExpressionAttributeValues={":client": {"S": client_id}},
+    )
+    assert "LastEvaluatedKey" in first_page and len(first_page["Items"]) < 30
+
+    assert store.clear(client_id) == 30
+
+    assert listed_once_settled(store, client_id, lambda items: items == []) == []
+
+
+def _index_entries(client_id: str, item_ids: list[str]) -> dict[str, Any]:
+    """A Query answer of the client's index, projected to the table key."""
+    return {"Items": [{"id": {"S": item_id}} for item_id in item_ids], "Count": len(item_ids), "ScannedCount": len(item_ids)}
+
+
+def _deletes(table: str, item_ids: list[str]) -> dict[str, Any]:
+    return {table: [{"DeleteRequest": {"Key": {"id": {"S": item_id}}}} for item_id in item_ids]}
+
+
+def test_given_dynamodb_leaves_part_of_a_batch_unprocessed_when_clearing_then_only_that_part_is_sent_again(
+    dynamodb_client: Any, history_table: str, client_id: str
+) -> None:
+    """BatchWriteItem answers throttled requests in UnprocessedItems instead of
+    failing; the API reference asks callers to resend them with exponential
+    backoff (BatchWriteItem, "UnprocessedItems")."""
+    store = DynamoDbHistoryStore(history_table, dynamodb_client)
+    item_ids = ["a", "b", "c"]
+    with Stubber(dynamodb_client) as stubber:
+        stubber.add_response("query", _index_entries(client_id, item_ids))
+        stubber.add_response("batch_write_item", {"UnprocessedItems": _deletes(history_table, ["c"])},
+                             {"RequestItems": _deletes(history_table, item_ids)})
+        stubber.add_response("batch_write_item", {"UnprocessedItems": {}}, {"RequestItems": _deletes(history_table, ["c"])})
+
+        assert store.clear(client_id) == 3
+
+        stubber.assert_no_pending_responses()
+
+
+def test_given_dynamodb_keeps_refusing_a_batch_when_clearing_then_throttled_after_a_bounded_number_of_tries(
+    dynamodb_client: Any, history_table: str, client_id: str
+) -> None:
+    store = DynamoDbHistoryStore(history_table, dynamodb_client)
+    with Stubber(dynamodb_client) as stubber:
+        stubber.add_response("query", _index_entries(client_id, ["a"]))
+        for _ in range(BATCH_WRITE_ATTEMPTS):
+            stubber.add_response("batch_write_item", {"UnprocessedItems": _deletes(history_table, ["a"])})
+
+        with pytest.raises(Throttled):
+            store.clear(client_id)
+
+        stubber.assert_no_pending_responses()  # every try made, and no more (a further call would fail the stub)
