@@ -23,6 +23,9 @@ from tests.support.local_stack import (
     running_stack,
 )
 
+# Both stacks' Pulumi programs under mocks, once per session, for tests/infra and tests/pipeline.
+pytest_plugins = ["tests.support.pulumi_stacks"]
+
 CONTRACT_DIR = Path(__file__).resolve().parent / "contract"
 # Where ``--base-url`` comes from when the option is not given.
 BASE_URL_VARIABLE = "SMOKE_BASE_URL"

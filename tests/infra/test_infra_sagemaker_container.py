@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from functions.core.predictions import model_request_body
-from tests.infra.conftest import STACKS
+from tests.support.pulumi_stacks import STACKS
 from tests.infra.records import StackRecord, settings_of
 from tests.support.sagemaker_toolkit import PING, invocation, require_venv, run_container
 

@@ -1,4 +1,6 @@
-"""Both stacks' Pulumi programs, run once per session against Pulumi's mocks.
+"""Both stacks' Pulumi programs, run once per session against Pulumi's mocks
+(a pytest plugin, registered in tests/conftest.py, so that tests/infra and
+tests/pipeline share one run).
 
 Each stack runs in its own process (Pulumi's runtime settings are process
 globals), both at once; the records are plain JSON the tests query.
