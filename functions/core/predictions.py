@@ -11,7 +11,8 @@ listed once more in ``workflows/definition.py``, which passes on nothing else):
   timingsMs`` (the raw image is gone; ``tensor`` is the 28x28 float32 the model
   reads, base64, ~4 KB)
 - after InvokeModel: ``requestId, clientId, createdAt, input, thumbnail,
-  prediction, timingsMs``
+  prediction, timingsMs`` (``prediction`` says whether the model is unsure:
+  ``lowConfidence``, its confidence below ``LOW_CONFIDENCE_THRESHOLD``)
 - after Persist: the prediction item (the execution's output).
 
 Request rules: the body must be a JSON object with a string ``image`` and a
@@ -179,6 +180,7 @@ def build_item(state: State) -> dict[str, Any]:
             "clientId": state["clientId"],
             "digit": prediction["digit"],
             "confidence": prediction["confidence"],
+            "lowConfidence": bool(prediction["lowConfidence"]),
             "probabilities": prediction["probabilities"],
             "modelVersion": prediction["modelVersion"],
             "createdAt": state["createdAt"],

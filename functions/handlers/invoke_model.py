@@ -35,9 +35,10 @@ def build(settings: Settings, client_for: ClientForTimeout | None = None) -> Han
 
     def invoke_model(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
         prediction = model.predict(decode_tensor(event.get("tensor")), deadline)
-        obs.prediction(prediction.digit, prediction.confidence, prediction.confidence < settings.low_confidence_threshold)
+        unsure = prediction.confidence < settings.low_confidence_threshold
+        obs.prediction(prediction.digit, prediction.confidence, unsure)
         passed_on = {key: value for key, value in event.items() if key != "tensor"}
-        return {**passed_on, "prediction": prediction.to_dict()}
+        return {**passed_on, "prediction": {**prediction.to_dict(), "lowConfidence": unsure}}
 
     return task_handler(INVOKE_MODEL, obs, invoke_model)
 

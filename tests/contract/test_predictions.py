@@ -38,7 +38,6 @@ def test_given_a_plain_base64_image_without_a_data_url_when_posted_then_it_is_re
     assert_complete_item(response.json(), digit, client_id)
 
 
-@pytest.mark.xfail(strict=True, reason="the item has no lowConfidence yet (issue 14 adds it)")
 def test_every_item_says_whether_the_model_is_unsure(api: httpx.Client, client_id: str) -> None:
     item = predict(api, clear_digits()[0], client_id)
 

@@ -56,7 +56,10 @@ def state_after_model(request_id: str = "request-1", created_at: str = "2024-05-
         "createdAt": created_at,
         "input": {"format": "png", "width": 28, "height": 28, "bytes": 100, "sha256": "0" * 64},
         "thumbnail": base64.b64encode(bytes(784)).decode(),
-        "prediction": {"digit": 3, "confidence": 0.9, "probabilities": [0.01] * 9 + [0.91], "modelVersion": "v1"},
+        "prediction": {
+            "digit": 3, "confidence": 0.9, "lowConfidence": False, "probabilities": [0.01] * 9 + [0.91],
+            "modelVersion": "v1",
+        },
         "timingsMs": {"validate": 1.0, "preprocess": 2.0, "invokeModel": 3.0},
     }
 
@@ -227,8 +230,26 @@ def test_invoke_model_passes_the_prediction_on_instead_of_the_tensor(settings: S
     with stubber:
         result = handler(model_state(), None)
 
-    assert result["prediction"] == {"digit": 9, "confidence": 1.0, "probabilities": [0.0] * 9 + [1.0], "modelVersion": "v7"}
+    assert result["prediction"] == {
+        "digit": 9, "confidence": 1.0, "lowConfidence": False, "probabilities": [0.0] * 9 + [1.0], "modelVersion": "v7",
+    }
     assert "tensor" not in result and set(result["timingsMs"]) == {"validate", "preprocess", "invokeModel"}
+
+
+def test_invoke_model_flags_a_prediction_below_the_threshold_as_unsure(settings: Settings) -> None:
+    handler, stubber = stubbed_invoke(settings)
+    unsure = settings.low_confidence_threshold - 0.01
+    probabilities = [(1 - unsure) / 9] * 9 + [unsure]
+    answer = {"predictions": [{"probabilities": probabilities, "digit": 9, "confidence": unsure}], "modelVersion": "v7"}
+    stubber.add_response("invoke_endpoint", {"Body": io.BytesIO(json.dumps(answer).encode()), "ContentType": "application/json"})
+
+    with stubber:
+        result = handler(model_state(), None)
+
+    assert result["prediction"]["lowConfidence"] is True
+    assert persist.build(settings, store=SqliteHistoryStore(":memory:"))(
+        {**result, "thumbnail": model_state()["thumbnail"]}, None
+    )["lowConfidence"] is True
 
 
 @pytest.mark.parametrize(
