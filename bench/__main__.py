@@ -12,6 +12,7 @@ from pathlib import Path
 BENCHMARKS = (
     "bench.bench_preprocessing",
     "bench.bench_model",
+    "bench.cold_start",
     "bench.bench_workflow",
     "bench.bench_http",
     "bench.cost_estimate",

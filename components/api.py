@@ -204,7 +204,10 @@ class Api(pulumi.ComponentResource):
                 settings=aws.apigateway.MethodSettingsSettingsArgs(
                     throttling_rate_limit=settings.api_throttle_rate_limit,
                     throttling_burst_limit=settings.api_throttle_burst_limit,
-                    metrics_enabled=True,
+                    # Count, latency and errors per stage come without this; detailed
+                    # metrics add per-method ones, billed as custom metrics (API Gateway
+                    # guide, "View API Gateway metrics in the CloudWatch console").
+                    metrics_enabled=False,
                     # Request bodies are people's images: never logged.
                     data_trace_enabled=False,
                 ),

@@ -6,12 +6,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components.settings import StackSettings
+from functions.core.history.table import INDEX_BY_CLIENT, LISTED_ATTRIBUTES, ORDER_KEY, TTL_ATTRIBUTE
 
-CLIENT_INDEX = "ByClient"
-TTL_ATTRIBUTE = "expiresAt"
-# createdAt#id, written by persist: a unique sort key keeps paging stable (see
-# functions/core/history/dynamodb_store.py).
-ORDER_KEY = "createdAtId"
+# The table's names are its adapter's (functions/core/history/table.py).
+CLIENT_INDEX = INDEX_BY_CLIENT
 
 
 class Storage(pulumi.ComponentResource):
@@ -38,7 +36,11 @@ class Storage(pulumi.ComponentResource):
                             aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name="clientId", key_type="HASH"),
                             aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=ORDER_KEY, key_type="RANGE"),
                         ],
-                        projection_type="ALL",
+                        # A history page returns whole items: the index holds all
+                        # but the TTL attribute. Any projection costs one write unit
+                        # per item of at most 1 KB (the store keeps them that small).
+                        projection_type="INCLUDE",
+                        non_key_attributes=list(LISTED_ATTRIBUTES),
                     )
                 ],
                 ttl=aws.dynamodb.TableTtlArgs(attribute_name=TTL_ATTRIBUTE, enabled=True),

@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from functions.core.imaging import DEFAULT_MAX_PIXELS, MAX_IMAGE_BYTES
+from functions.core.limits import DEFAULT_MAX_PIXELS, MAX_IMAGE_BYTES
 
 DEFAULT_LOW_CONFIDENCE_THRESHOLD = 0.6
 DEFAULT_SERVICE_NAME = "digit-recognition"

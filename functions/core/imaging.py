@@ -25,14 +25,10 @@ import numpy as np
 from PIL import Image, ImageChops, ImageOps
 
 from functions.core.errors import BadRequest, ImageTooLarge, InvalidImage, NoDigitFound, UnsupportedImageType
+from functions.core.limits import DEFAULT_MAX_PIXELS as DEFAULT_MAX_PIXELS
+from functions.core.limits import MAX_IMAGE_BYTES as MAX_IMAGE_BYTES
+from functions.core.limits import SIDE as SIDE
 
-# Largest decoded upload: keeps the workflow's state data under 256 KB once
-# base64-encoded (180 KiB * 4/3 = 240 KiB plus the envelope).
-MAX_IMAGE_BYTES = 180 * 1024
-# Pixel budget checked from the header, before any decoding.
-DEFAULT_MAX_PIXELS = 40_000_000
-
-SIDE = 28
 BOX = 20
 # Longer side of the image the ink is looked for in: enough detail for a small
 # digit in a photo, small enough to stay fast.

@@ -15,6 +15,9 @@ listed once more in ``workflows/definition.py``, which passes on nothing else):
   ``lowConfidence``, its confidence below ``LOW_CONFIDENCE_THRESHOLD``)
 - after Persist: the prediction item (the execution's output).
 
+numpy is imported by the three tensor helpers only: persist and history use
+this module too and never load it (their cold start stays lean).
+
 Request rules: the body must be a JSON object with a string ``image`` and a
 ``clientId`` of 1-64 characters from ``[A-Za-z0-9_-]``. Other fields are
 ignored, so a newer page can send more without breaking an older API.
@@ -34,13 +37,16 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from functions.core.errors import BadRequest, InternalError
 from functions.core.history.port import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
-from functions.core.imaging import SIDE, ImageInfo
+from functions.core.limits import SIDE
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from functions.core.imaging import ImageInfo
 
 State = dict[str, Any]
 
@@ -124,10 +130,14 @@ def iso_timestamp(moment: datetime) -> str:
 
 def encode_tensor(tensor: np.ndarray) -> str:
     """The 28x28 model input as base64 of little-endian float32: compact and exact."""
+    import numpy as np
+
     return base64.b64encode(np.asarray(tensor, dtype="<f4").reshape(SIDE, SIDE).tobytes()).decode("ascii")
 
 
 def decode_tensor(text: Any) -> np.ndarray:
+    import numpy as np
+
     try:
         raw = base64.b64decode(text, validate=True)
     except (TypeError, binascii.Error):
@@ -139,6 +149,8 @@ def decode_tensor(text: Any) -> np.ndarray:
 
 def model_request_body(tensor: np.ndarray) -> bytes:
     """The SageMaker request of model/inference.py: ``{"instances": [[784 floats]]}``."""
+    import numpy as np
+
     pixels = np.round(np.asarray(tensor, dtype=np.float64).reshape(-1), MODEL_INPUT_DECIMALS)
     return json.dumps({"instances": [pixels.tolist()]}, separators=(",", ":")).encode()
 

@@ -53,6 +53,7 @@ def test_given_each_stack_then_the_container_installs_its_code_offline_with_one_
     with this very environment."""
     environment = _container(stack)["environment"]
     assert environment["PIP_NO_BUILD_ISOLATION"] == "false"
+    assert environment["OPENBLAS_NUM_THREADS"] == "1"
     assert environment["SAGEMAKER_MODEL_SERVER_WORKERS"] == "1"
     assert (environment["SAGEMAKER_PROGRAM"], environment["SAGEMAKER_SUBMIT_DIRECTORY"]) == (
         "inference.py", "/opt/ml/model/code")

@@ -4,9 +4,16 @@ logging per stack, and the five arm64 functions wired as INTERFACES.md says."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+from components.workflow import RUNTIME_ENVIRONMENT
+from functions.core.history.table import LISTED_ATTRIBUTES, TTL_ATTRIBUTE
+from functions.core.limits import DEFAULT_MAX_PIXELS, MAX_IMAGE_BYTES
+from functions.core.predictions import build_item
 from tests.infra.records import StackRecord, settings_of
 from workflows.definition import build_definition
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TASKS = ("validate", "preprocess", "invoke_model", "persist")
 
@@ -55,6 +62,25 @@ def test_given_each_stack_then_functions_are_arm64_python312_traced_with_the_lay
         assert "functions/core/errors.py" in inputs["code"]["assets"]
 
 
+def test_given_each_stack_then_the_code_archive_holds_312_bytecode_for_every_module(stack: StackRecord) -> None:
+    """The function's directory is read-only on Lambda: a module without
+    bytecode in the archive is compiled again on every cold start."""
+    sources = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "functions").rglob("*.py")
+                     if "__pycache__" not in path.parts)
+    for function in stack.of_type("aws:lambda/function:Function"):
+        assets = function["inputs"]["code"]["assets"]
+        assert sorted(name for name in assets if name.endswith(".py")) == sources
+        compiled = {name for name in assets if name.endswith(".pyc")}
+        assert compiled == {
+            str(Path(source).parent / "__pycache__" / f"{Path(source).stem}.cpython-312.pyc") for source in sources
+        }
+
+
+def test_given_each_stack_then_the_layer_is_uploaded_as_its_checked_zip(stack: StackRecord) -> None:
+    path = Path(stack.inputs("aws:lambda/layerVersion:LayerVersion")["code"]["path"])
+    assert path.name == "layer.zip" and path.is_file()
+
+
 def test_given_each_stack_then_functions_get_the_environment_of_the_interfaces(stack: StackRecord) -> None:
     settings = settings_of(stack.stack)
     table = stack.inputs("aws:dynamodb/table:Table")["name"]
@@ -68,6 +94,15 @@ def test_given_each_stack_then_functions_get_the_environment_of_the_interfaces(s
     for store_user in ("persist", "history"):
         assert (env[store_user]["HISTORY_BACKEND"], env[store_user]["HISTORY_TABLE"]) == ("dynamodb", table)
     assert "HISTORY_TABLE" not in env["validate"] and "SAGEMAKER_ENDPOINT_NAME" not in env["persist"]
+    assert env["validate"]["MAX_IMAGE_BYTES"] == str(MAX_IMAGE_BYTES)
+    assert env["preprocess"]["MAX_IMAGE_PIXELS"] == str(DEFAULT_MAX_PIXELS)
+
+
+def test_given_each_stack_then_every_function_runs_openblas_on_one_thread(stack: StackRecord) -> None:
+    """At a fraction of a vCPU, OpenBLAS's thread per core only slows numpy's import."""
+    assert RUNTIME_ENVIRONMENT == {"OPENBLAS_NUM_THREADS": "1"}
+    for function in stack.of_type("aws:lambda/function:Function"):
+        assert function["inputs"]["environment"]["variables"]["OPENBLAS_NUM_THREADS"] == "1", function["name"]
 
 
 def test_given_each_stack_then_the_history_table_matches_the_interfaces(stack: StackRecord) -> None:
@@ -75,7 +110,8 @@ def test_given_each_stack_then_the_history_table_matches_the_interfaces(stack: S
     assert table["billingMode"] == "PAY_PER_REQUEST"
     assert table["hashKey"] == "id"
     (index,) = table["globalSecondaryIndexes"]
-    assert index["name"] == "ByClient" and index["projectionType"] == "ALL"
+    assert index["name"] == "ByClient" and index["projectionType"] == "INCLUDE"
+    assert index["nonKeyAttributes"] == list(LISTED_ATTRIBUTES) and TTL_ATTRIBUTE not in LISTED_ATTRIBUTES
     assert index["keySchemas"] == [
         {"attributeName": "clientId", "keyType": "HASH"}, {"attributeName": "createdAtId", "keyType": "RANGE"},
     ]
@@ -96,3 +132,16 @@ def test_given_each_stack_then_the_platform_s_report_lines_are_kept(stack: Stack
     """REPORT lines (init duration, max memory) are INFO system logs: WARN would drop them."""
     for function in stack.of_type("aws:lambda/function:Function"):
         assert function["inputs"]["loggingConfig"]["systemLogLevel"] == "INFO", function["name"]
+
+
+def test_given_a_prediction_item_then_the_index_holds_every_field_a_history_page_returns() -> None:
+    """A page of the history lists whole items from the ``ByClient`` index: a
+    field the index does not project would be missing from the page."""
+    state = {
+        "requestId": "r-1", "clientId": "c", "createdAt": "2026-01-01T00:00:00.000Z",
+        "input": {"format": "png"}, "thumbnail": "", "timingsMs": {},
+        "prediction": {"digit": 1, "confidence": 0.9, "lowConfidence": False, "probabilities": [0.1] * 10,
+                       "modelVersion": "v2"},
+    }
+    table_keys = {"id", "clientId"}
+    assert set(build_item(state)) | {"feedbackLabel"} == table_keys | set(LISTED_ATTRIBUTES)

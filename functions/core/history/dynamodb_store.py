@@ -5,6 +5,22 @@ global secondary index ``ByClient`` (hash ``clientId``, range ``createdAtId`` =
 ``createdAt#id``) answers "a client's items, newest first"; ``expiresAt`` (epoch seconds) lets
 DynamoDB's TTL delete old items.
 
+Stored form: every field of the item is an attribute, except two that are
+stored smaller so that even the largest prediction item stays within 1 KB, one
+write unit, for the table and for the index ("DynamoDB item sizes and
+formats"; checked by tests/unit/history/test_item_size.py):
+
+- ``thumbnail``, when it is the canonical base64 of a 28x28 uint8 image, is
+  binary: the box around its non-zero pixels, deflated when that is smaller.
+  Preprocessing centres a digit of at most 20x20 pixels in the 28x28 field, so
+  that is 405 bytes at most instead of 1,048 characters. Any other value stays
+  a string.
+- ``createdAt`` is not stored: it is the first part of ``createdAtId``.
+
+Items written before keep their string thumbnail and ``createdAt`` and read the
+same. The ``ByClient`` index holds the item's fields (``LISTED_ATTRIBUTES``) but
+not ``expiresAt``: a history page returns whole items, so that is all it can leave out.
+
 DynamoDB keeps numbers as decimals: floats go in as ``Decimal`` (from their
 shortest repr, so they come back bit for bit) and come out as plain ints and
 floats. Magnitudes below DynamoDB's smallest number (1e-130), which only a
@@ -22,8 +38,12 @@ API reference asks, a bounded number of times.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import math
 import time
+import zlib
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -47,15 +67,20 @@ from functions.core.history.port import (
     encode_cursor,
     is_key,
 )
+from functions.core.history.table import (
+    CREATED_AT,
+    HASH_KEY,
+    INDEX_BY_CLIENT,
+    LISTED_ATTRIBUTES,
+    ORDER_KEY,
+    THUMBNAIL,
+    TTL_ATTRIBUTE,
+)
+from functions.core.limits import SIDE
 
-HASH_KEY = "id"
-INDEX_BY_CLIENT = "ByClient"
-TTL_ATTRIBUTE = "expiresAt"
-# The index's sort key: createdAt, then id. Unique, so paging never depends on
-# how DynamoDB orders items that share a createdAt (DynamoDB Local does not
-# keep that order stable between pages).
-ORDER_KEY = "createdAtId"
 _INTERNAL_ATTRIBUTES = (TTL_ATTRIBUTE, ORDER_KEY)
+# A packed thumbnail: kind, then top, left, height and width of its non-zero box.
+_RAW_BOX, _DEFLATED_BOX = 0, 1
 _KEY_ATTRIBUTES = ("id", "clientId", ORDER_KEY)  # table key + index key: a position in the index
 _SMALLEST_NUMBER = Decimal("1e-130")
 _SECONDS_PER_DAY = 86_400
@@ -83,16 +108,12 @@ class DynamoDbHistoryStore:
             raise ValueError(f"ttl_days must be a whole number of days >= 0, not {ttl_days!r}")
         self._table = table_name
         self._client = client if client is not None else boto3.client("dynamodb")
-        self._ttl_seconds = ttl_days * _SECONDS_PER_DAY
+        self._ttl_days = ttl_days
 
     def put_new(self, item: Item) -> Item:
         check_item(item)
-        attributes = _to_attributes(item)
+        attributes = stored_attributes(item, self._ttl_days)
         stored = _from_attributes(attributes)
-        attributes[ORDER_KEY] = {"S": f"{item['createdAt']}#{item['id']}"}
-        if self._ttl_seconds:
-            expires_at = _epoch_seconds(item["createdAt"]) + self._ttl_seconds
-            attributes[TTL_ATTRIBUTE] = {"N": str(expires_at)}
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -239,7 +260,7 @@ def create_table(client: Any, table_name: str) -> None:
                     {"AttributeName": "clientId", "KeyType": "HASH"},
                     {"AttributeName": ORDER_KEY, "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(LISTED_ATTRIBUTES)},
             }
         ],
         BillingMode="PAY_PER_REQUEST",
@@ -265,15 +286,94 @@ def _start_key(client_id: str, cursor: str | None) -> AttributeMap | None:
     return {name: {"S": value} for name, value in position.items()}
 
 
+def stored_attributes(item: Item, ttl_days: int = 0) -> AttributeMap:
+    """The item as ``put_new`` writes it (an item that passed ``check_item``)."""
+    attributes = _to_attributes(item)
+    attributes[ORDER_KEY] = {"S": f"{item[CREATED_AT]}#{item['id']}"}
+    del attributes[CREATED_AT]
+    packed = pack_thumbnail(item.get(THUMBNAIL))
+    if packed is not None:
+        attributes[THUMBNAIL] = {"B": packed}
+    if ttl_days:
+        attributes[TTL_ATTRIBUTE] = {"N": str(_epoch_seconds(item[CREATED_AT]) + ttl_days * _SECONDS_PER_DAY)}
+    return attributes
+
+
+def item_size(attributes: AttributeMap) -> int:
+    """Bytes of a stored item by DynamoDB's rules ("DynamoDB item sizes and
+    formats"): names and values; a number, 1 byte per two significant digits
+    plus 1; a list or map, 3 bytes plus 1 per element. A write costs one unit
+    per started KB of it."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in attributes.items())
+
+
+def _value_size(value: AttributeMap) -> int:
+    ((kind, content),) = value.items()
+    if kind == "S":
+        return len(content.encode())
+    if kind == "B":
+        return len(content)
+    if kind == "N":
+        digits = "".join(map(str, Decimal(content).as_tuple().digits)).strip("0")
+        return math.ceil(len(digits) / 2) + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + _value_size(element) for element in content)
+    if kind == "M":
+        return 3 + sum(1 + len(name.encode()) + _value_size(element) for name, element in content.items())
+    raise ValueError(f"no size rule for DynamoDB type {kind}")
+
+
+def pack_thumbnail(value: Any) -> bytes | None:
+    """The binary form of a thumbnail that is the canonical base64 of a 28x28
+    uint8 image; None for any other value (stored as it is)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        pixels = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(pixels) != SIDE * SIDE or base64.b64encode(pixels).decode("ascii") != value:
+        return None
+    rows = [row for row in range(SIDE) if any(pixels[row * SIDE : (row + 1) * SIDE])]
+    columns = [column for column in range(SIDE) if any(pixels[column::SIDE])]
+    if not rows:
+        return bytes([_RAW_BOX, 0, 0, 0, 0])
+    top, left = rows[0], columns[0]
+    height, width = rows[-1] + 1 - top, columns[-1] + 1 - left
+    box = b"".join(pixels[row * SIDE + left : row * SIDE + left + width] for row in range(top, top + height))
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate: no header or checksum
+    deflated = compressor.compress(box) + compressor.flush()
+    kind, payload = (_DEFLATED_BOX, deflated) if len(deflated) < len(box) else (_RAW_BOX, box)
+    return bytes([kind, top, left, height, width]) + payload
+
+
+def unpack_thumbnail(packed: bytes) -> str:
+    """The thumbnail's base64 from its binary form (``pack_thumbnail``)."""
+    kind, top, left, height, width = packed[:5]
+    box = zlib.decompress(packed[5:], -15) if kind == _DEFLATED_BOX else packed[5:]
+    pixels = bytearray(SIDE * SIDE)
+    for row in range(height):
+        start = (top + row) * SIDE + left
+        pixels[start : start + width] = box[row * width : (row + 1) * width]
+    return base64.b64encode(bytes(pixels)).decode("ascii")
+
+
 def _to_attributes(item: Item) -> AttributeMap:
     decimal_item = json.loads(json.dumps(item, allow_nan=False), parse_float=_to_decimal)
     return {name: _serializer.serialize(value) for name, value in decimal_item.items()}
 
 
 def _from_attributes(attributes: AttributeMap) -> Item:
-    return {
+    item: Item = {
         name: _plain(_deserializer.deserialize(value)) for name, value in attributes.items() if name not in _INTERNAL_ATTRIBUTES
     }
+    if CREATED_AT not in item and ORDER_KEY in attributes:
+        item[CREATED_AT] = attributes[ORDER_KEY]["S"].partition("#")[0]
+    if THUMBNAIL in attributes and "B" in attributes[THUMBNAIL]:
+        item[THUMBNAIL] = unpack_thumbnail(attributes[THUMBNAIL]["B"])
+    return item
 
 
 def _to_decimal(text: str) -> Decimal:
