@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import base64
 import io
+import uuid
 import logging
 from collections.abc import Iterator
 
+import boto3
 import numpy as np
 import pytest
 from PIL import Image
@@ -88,8 +90,13 @@ def test_given_debug_logging_when_a_handler_calls_aws_then_no_credential_or_imag
         "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": endpoint.url,
         "SAGEMAKER_ENDPOINT_NAME": ENDPOINT_NAME,
         "LOG_LEVEL": "DEBUG",
+        # A logger of its own, writing to this test's captured output (Powertools keeps one per service).
+        "POWERTOOLS_SERVICE_NAME": f"log-secrets-{uuid.uuid4().hex}",
     }.items():
         monkeypatch.setenv(name, value)
+    # A fresh default session, as in a new Lambda environment: it resolves (and
+    # logs finding) this test's credentials instead of reusing another test's.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     # The module's own entry point, fresh: it reads the environment and builds on its first call.
     handler = cold_start(invoke_model.build, (Need.MODEL.value,))
 
@@ -110,6 +117,7 @@ def test_given_debug_logging_when_a_handler_opens_an_upload_then_no_image_chunk_
     debug_root_log: io.StringIO, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", f"log-secrets-{uuid.uuid4().hex}")
     handler = cold_start(validate.build)
     upload = base64.b64encode(encode(Image.fromarray((TENSOR * 255).astype(np.uint8)), "PNG")).decode()
 
