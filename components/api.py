@@ -23,35 +23,10 @@ import pulumi_random as random
 from components import api_templates as templates
 from components.iam import account_id, allow, role_with_policy
 from components.settings import StackSettings
+from functions.core.api_contract import FEEDBACK_SCHEMA, PREDICTION_REQUEST_SCHEMA
 from functions.core.errors import ERROR_TABLE, error_body
-from functions.core.predictions import CLIENT_ID
 
 STAGE_NAME = "api"
-# The request validator checks clientId exactly as the Validate task does.
-CLIENT_ID_PATTERN = f"^{CLIENT_ID.pattern}$"
-PREDICTION_REQUEST_SCHEMA = {
-    "$schema": "http://json-schema.org/draft-04/schema#",
-    "title": "PredictionRequest",
-    "type": "object",
-    "required": ["image", "clientId"],
-    "properties": {
-        # No maxLength: the validator would answer an oversized image 400 BadRequest;
-        # Step Functions refuses an input over its limit and that becomes 413
-        # ImageTooLarge, as the contract and the local stack answer.
-        "image": {"type": "string", "minLength": 1},
-        "clientId": {"type": "string", "pattern": CLIENT_ID_PATTERN},
-    },
-}
-FEEDBACK_SCHEMA = {
-    "$schema": "http://json-schema.org/draft-04/schema#",
-    "title": "Feedback",
-    "type": "object",
-    "required": ["clientId", "label"],
-    "properties": {
-        "clientId": {"type": "string", "pattern": CLIENT_ID_PATTERN},
-        "label": {"type": "integer", "minimum": 0, "maximum": 9},
-    },
-}
 ACCESS_LOG_FORMAT = json.dumps({
     "requestId": "$context.requestId",
     "ip": "$context.identity.sourceIp",

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import json
 
+# Re-exported: the API's parts and the infra tests name them through this module.
+from functions.core.api_contract import JSON as JSON
+from functions.core.api_contract import NO_SUCH_ROUTE as NO_SUCH_ROUTE
+from functions.core.api_contract import MAX_BODY_BYTES, UNSUPPORTED_MEDIA_TYPE
 from functions.core.errors import ERROR_TABLE, InternalError, error_body
 from functions.core.predictions import CLIENT_ID
 
-JSON = "application/json"
-
 # StartSyncExecution takes at most 262,144 bytes (UTF-8) of execution input
-# (API reference, StartSyncExecution, ``input``).
-MAX_EXECUTION_INPUT_BYTES = 262_144
+# (API reference, StartSyncExecution, ``input``): the contract's body limit.
+MAX_EXECUTION_INPUT_BYTES = MAX_BODY_BYTES
 # $context.requestId is a UUID; a client may choose it, but only as a UUID
 # (API Gateway developer guide, "Access logging for REST APIs").
 REQUEST_ID_LENGTH = 36
@@ -57,10 +59,6 @@ STEP_FUNCTIONS_REFUSALS: dict[str, str] = {
     "KmsThrottlingException": "Throttled",
 }
 
-# What a caller learns of a path that is not a route: also the answer to a call
-# that skips CloudFront, so the API's address reveals nothing.
-NO_SUCH_ROUTE = "No such route."
-
 # API Gateway's own rejections -> the error code that describes them to a person.
 GATEWAY_RESPONSES: dict[str, tuple[str, str | None]] = {
     # response type: (error code, message or None for API Gateway's own message)
@@ -68,8 +66,11 @@ GATEWAY_RESPONSES: dict[str, tuple[str, str | None]] = {
     "DEFAULT_5XX": ("InternalError", InternalError.default_message),
     "BAD_REQUEST_BODY": ("BadRequest", None),
     "BAD_REQUEST_PARAMETERS": ("BadRequest", None),
-    "UNSUPPORTED_MEDIA_TYPE": ("BadRequest", "Send the request body as application/json."),
+    # A body that is not application/json on the route whose integration maps only that.
+    "UNSUPPORTED_MEDIA_TYPE": ("BadRequest", UNSUPPORTED_MEDIA_TYPE),
     "REQUEST_TOO_LARGE": ("ImageTooLarge", None),
+    # A path that is no resource, or a method its resource does not have ("How do I
+    # resolve Missing Authentication Token errors?", AWS re:Post knowledge center).
     "MISSING_AUTHENTICATION_TOKEN": ("NotFound", NO_SUCH_ROUTE),
     "RESOURCE_NOT_FOUND": ("NotFound", NO_SUCH_ROUTE),
     "THROTTLED": ("Throttled", None),

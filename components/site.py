@@ -1,8 +1,10 @@
 """The static site: a private bucket read only by CloudFront (origin access
 control), ``/api/*`` routed to the API stage uncached (errors included), HTTPS
-only, security headers on every response. Where WAF is enabled, a web ACL at
-the edge limits each client address's API calls, and CloudFront adds the
-secret header without which the API answers nothing."""
+only, security headers on every response. The contract's OpenAPI document is
+uploaded with the site and served at ``/api/openapi.json``, the path the local
+stack serves it at, by a cache behaviour that comes before ``/api/*``. Where
+WAF is enabled, a web ACL at the edge limits each client address's API calls,
+and CloudFront adds the secret header without which the API answers nothing."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from components.buckets import private_bucket
 from components.settings import StackSettings
 from components.web_policy import CONTENT_SECURITY_POLICY
 from functions.core.errors import ERROR_TABLE
+from functions.core.api_contract import DOCUMENT_PATH
+from functions.core.openapi import document_json
 
 # AWS managed CloudFront policies (stable, documented ids).
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -39,6 +43,8 @@ CONTENT_TYPES = {
 SITE_ORIGIN = "site"
 API_ORIGIN = "api"
 API_PATH_PATTERN = "/api/*"
+# The document's key in the site bucket: CloudFront asks S3 for the request's path.
+OPENAPI_KEY = DOCUMENT_PATH.removeprefix("/")
 # The executions console and what only it uses: it reads /api/executions, which
 # only the local stack serves. On AWS, Express executions are in CloudWatch Logs
 # (the stack's consoleLinks.executionLogs).
@@ -107,6 +113,18 @@ class Site(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+        aws.s3.BucketObjectv2(
+            "openapi-document",
+            aws.s3.BucketObjectv2Args(
+                bucket=self.bucket.id,
+                key=OPENAPI_KEY,
+                content=document_json(),
+                content_type=CONTENT_TYPES[".json"],
+                # Revalidated, as the pages are: a deployment changes it at once.
+                cache_control="no-cache",
+            ),
+            opts=child,
+        )
 
         access_control = aws.cloudfront.OriginAccessControl(
             "site-oac",
@@ -185,7 +203,18 @@ class Site(pulumi.ComponentResource):
                     response_headers_policy_id=headers.id,
                     compress=True,
                 ),
+                # In order, first match wins: the document before the rest of /api/*.
                 ordered_cache_behaviors=[
+                    aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                        path_pattern=DOCUMENT_PATH,
+                        target_origin_id=SITE_ORIGIN,
+                        viewer_protocol_policy="redirect-to-https",
+                        allowed_methods=["GET", "HEAD"],
+                        cached_methods=["GET", "HEAD"],
+                        cache_policy_id=CACHING_OPTIMIZED,
+                        response_headers_policy_id=headers.id,
+                        compress=True,
+                    ),
                     aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
                         path_pattern=API_PATH_PATTERN,
                         target_origin_id=API_ORIGIN,

@@ -27,7 +27,9 @@ state with its input, output, duration, error, retried attempts and the size
 in bytes of its input and output (Step Functions' 256 KB limit applies to
 both). Strings longer than ``MAX_RECORDED_CHARS`` are shortened in these
 records (the raw image would otherwise be kept several times per execution);
-the sizes are measured before that.
+the sizes are measured before that. Keeping the record is bookkeeping: whatever
+the data, it never fails an execution or changes its answer (a record that
+cannot be made keeps the execution's summary without its states).
 
 The parsed definition is reused: parsed programs sit in a pool, each used by
 one execution at a time, because moto keeps a little per-component state that
@@ -81,6 +83,7 @@ STATE_DATA_LIMIT_BYTES = 256 * 1024
 # The interpreter reports failures it hands to Catch as errors; the engine
 # records them per state instead.
 logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+_log = logging.getLogger("local.engine")
 
 
 class InvalidExecutionInput(ValueError):
@@ -276,7 +279,6 @@ class LocalEngine:
         )
 
     def _record(self, response: dict[str, Any], env: Environment) -> None:
-        states = _states_from_history(env.event_manager.get_event_history())
         record = {
             "executionArn": response["executionArn"],
             "name": response["name"],
@@ -284,13 +286,20 @@ class LocalEngine:
             "startDate": response["startDate"],
             "stopDate": response["stopDate"],
             "durationMs": response["durationMs"],
-            "error": response.get("error"),
-            "cause": response.get("cause"),
-            "maxStateBytes": max((max(s["inputBytes"], s["outputBytes"] or 0) for s in states), default=0),
-            "input": _shortened(json.loads(response["input"])),
-            "output": _shortened(json.loads(response["output"])) if "output" in response else None,
-            "states": states,
+            "error": _shortened(response.get("error")),
+            "cause": _shortened(response.get("cause")),
         }
+        try:
+            states = _states_from_history(env.event_manager.get_event_history())
+            record.update(
+                maxStateBytes=max((max(s["inputBytes"], s["outputBytes"] or 0) for s in states), default=0),
+                input=_shortened(json.loads(response["input"])),
+                output=_shortened(json.loads(response["output"])) if "output" in response else None,
+                states=states,
+            )
+        except Exception:  # noqa: BLE001 - the execution has its answer already; only its record is lost
+            _log.exception("execution %s: its states could not be recorded", response["executionArn"])
+            record.update(maxStateBytes=None, input=None, output=None, states=[])
         with self._records_lock:
             self._records[record["executionArn"]] = record
             while len(self._records) > self._history_size:
@@ -388,14 +397,18 @@ def _forget_finished_threads() -> None:
 
 
 def _size(data: Any) -> int:
-    return len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    # Text that is not Unicode (a lone surrogate) must not fail the bookkeeping: three bytes each.
+    return len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
 def _shortened(data: Any) -> Any:
-    if isinstance(data, str) and len(data) > MAX_RECORDED_CHARS:
-        return f"{data[:64]}... ({len(data):,} characters)"
+    """``data`` as the records keep it: long strings cut, and text that is not
+    Unicode escaped, so that the executions API can still answer with it."""
+    if isinstance(data, str):
+        text = data if len(data) <= MAX_RECORDED_CHARS else f"{data[:64]}... ({len(data):,} characters)"
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(data, dict):
-        return {key: _shortened(value) for key, value in data.items()}
+        return {_shortened(key): _shortened(value) for key, value in data.items()}
     if isinstance(data, list):
         return [_shortened(value) for value in data]
     return data

@@ -1,10 +1,15 @@
 """The local stack's HTTP server: the site and the whole ``/api`` contract on one origin.
 
-What API Gateway does on AWS is done here, and only that: ``POST
-/api/predictions`` starts the workflow synchronously through the local engine
-and maps a failed execution's ``error`` to its status with the one error table;
-the history routes call the real ``history`` Lambda handler in-process with an
-API Gateway REST proxy event, the same code path as on AWS.
+What API Gateway does on AWS is done here, and only that: the routes and
+methods of the contract (``functions/core/api_contract.py``; any other path or
+method is ``NotFound``, as API Gateway answers it), the size of every request
+body, the edge's checks of a prediction's body (strict JSON, nesting depth,
+media type: the history Lambda checks a feedback body itself), ``POST
+/api/predictions`` starting the workflow synchronously through the local engine
+and mapping a failed execution's ``error`` to its status with the one error
+table; the history routes call the real ``history`` Lambda handler in-process
+with an API Gateway REST proxy event, the same code path as on AWS. The
+contract's OpenAPI document is served at ``/api/openapi.json``.
 
 Every ``/api`` failure, including unknown routes, oversized bodies and bugs, is
 the contract's error JSON; stack traces go to the server log only. Every
@@ -20,7 +25,7 @@ import logging
 import mimetypes
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,20 +40,28 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from components.web_policy import CONTENT_SECURITY_POLICY
+from functions.core.api_contract import (
+    DOCUMENT_PATH,
+    MAX_BODY_BYTES,
+    NO_SUCH_ROUTE,
+    ROUTES,
+    UNSUPPORTED_MEDIA_TYPE,
+    is_json_media_type,
+    parse_body,
+)
 from functions.core.errors import (
     ERROR_TABLE,
     BadRequest,
     DigitError,
     ImageTooLarge,
     InternalError,
+    NotFound,
     error_body,
 )
-from functions.core.predictions import parse_limit
+from functions.core.openapi import document_json
+from functions.core.predictions import item_id, parse_limit
 from local.engine import LambdaContext
 
-# Step Functions' input limit: a bigger request could not start the workflow on
-# AWS either. It also bounds what the server ever holds in memory per request.
-MAX_BODY_BYTES = 256 * 1024
 # How much of a refused body is read (and dropped, chunk by chunk) before the
 # 413 goes out. Clients such as urllib and browsers' fetch send the whole body
 # before they read any answer: closing on them mid-upload resets the
@@ -76,16 +89,19 @@ for _suffix, _type in (
 ):
     mimetypes.add_type(_type, _suffix)
 
+SITE_NOT_FOUND = "There is nothing at this address."
+
 _log = logging.getLogger("local.server")
 _access_log = logging.getLogger("local.access")
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class Engine(Protocol):
     """What the server needs of ``local.engine.LocalEngine``."""
 
-    def start_sync_execution(self, input: str) -> dict[str, Any]: ...
+    def start_sync_execution(self, input: str, name: str | None = None) -> dict[str, Any]: ...
 
     def list_executions(self, limit: int) -> list[dict[str, Any]]: ...
 
@@ -97,6 +113,8 @@ class ServerSettings:
     site_dir: Path
     # Extra fields of ``GET /api/health`` (model version, history backend).
     health: Mapping[str, Any] = field(default_factory=dict)
+    # The contract's limit (Step Functions' input limit); it also bounds what
+    # the server ever holds in memory per request.
     max_body_bytes: int = MAX_BODY_BYTES
     max_discarded_body_bytes: int = MAX_DISCARDED_BODY_BYTES
     # The history Lambda's ARN, as its context object reports it.
@@ -105,19 +123,19 @@ class ServerSettings:
 
 def create_app(engine: Engine, history_handler: LambdaHandler, settings: ServerSettings) -> ASGIApp:
     api = _Api(engine, history_handler, settings)
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for (path, method), endpoint in api.endpoints().items():
+        by_path.setdefault(path, {})[method] = endpoint
     app = Starlette(
         routes=[
-            Mount(
-                "/api",
-                routes=[
-                    Route("/health", api.health, methods=["GET"]),
-                    Route("/predictions", api.predictions, methods=["GET", "POST", "DELETE"]),
-                    Route("/predictions/{id}", api.prediction, methods=["GET", "DELETE"]),
-                    Route("/predictions/{id}/feedback", api.feedback, methods=["POST"]),
-                    Route("/executions", api.executions, methods=["GET"]),
-                    Route("/executions/{id}", api.execution, methods=["GET"]),
-                ],
-            ),
+            # Every method reaches the route, so that one it does not have is
+            # NotFound, as on AWS, rather than Starlette's 405 (HEAD included).
+            Route(path, _MethodDispatch(endpoints))
+            for path, endpoints in by_path.items()
+        ]
+        + [
+            # Any other path under /api is no route, whatever the method.
+            Mount("/api", routes=[]),
             Mount("/", _SiteFiles(directory=settings.site_dir, html=True)),
         ],
         exception_handlers={
@@ -151,20 +169,35 @@ class _Api:
         self._history_handler = history_handler
         self._settings = settings
         self._health = _dumps({"status": "ok", "stack": "local", **settings.health})
+        self._openapi = document_json()
+
+    def endpoints(self) -> dict[tuple[str, str], Endpoint]:
+        """The endpoint of every route and method the server has: the contract's
+        and the local stack's own."""
+        own: dict[tuple[str, str], Endpoint] = {
+            ("/api/predictions", "POST"): self._predict,
+            ("/api/health", "GET"): self.health,
+            (DOCUMENT_PATH, "GET"): self.openapi,
+            # On AWS the document is a file of the site bucket, which answers HEAD.
+            (DOCUMENT_PATH, "HEAD"): self.openapi,
+            # The local stack's own, for the executions console (not on AWS).
+            ("/api/executions", "GET"): self.executions,
+            ("/api/executions/{id}", "GET"): self.execution,
+        }
+        # The rest of the contract is the history Lambda's, as on AWS.
+        history = {
+            (path, method): self._history_route(path)
+            for path, methods in ROUTES.items()
+            for method in methods
+            if (path, method) not in own
+        }
+        return {**history, **own}
 
     async def health(self, request: Request) -> Response:
         return json_response(self._health)
 
-    async def predictions(self, request: Request) -> Response:
-        if request.method == "POST":
-            return await self._predict(request)
-        return await self._history(request, "/api/predictions")
-
-    async def prediction(self, request: Request) -> Response:
-        return await self._history(request, "/api/predictions/{id}")
-
-    async def feedback(self, request: Request) -> Response:
-        return await self._history(request, "/api/predictions/{id}/feedback")
+    async def openapi(self, request: Request) -> Response:
+        return json_response(self._openapi)
 
     async def executions(self, request: Request) -> Response:
         limit = parse_limit(request.query_params.get("limit"))
@@ -176,18 +209,27 @@ class _Api:
         return json_response(described)
 
     async def _predict(self, request: Request) -> Response:
+        # Read first, so that the client, still sending, gets to read the answer.
         body = await self._read_body(request)
-        try:
-            parsed = json.loads(body)
-        except (ValueError, RecursionError):
-            raise BadRequest("The request body must be JSON.") from None
+        # The integration maps only JSON: API Gateway answers any other body
+        # with its UNSUPPORTED_MEDIA_TYPE gateway response.
+        if not is_json_media_type(request.headers.get("content-type")):
+            raise BadRequest(UNSUPPORTED_MEDIA_TYPE)
+        parsed = await anyio.to_thread.run_sync(parse_body, body)
         request_id = str(uuid.uuid4())
         execution_input = _dumps({"requestId": request_id, "request": parsed})
-        result = await anyio.to_thread.run_sync(self._engine.start_sync_execution, execution_input)
+        # Named after the item it creates, so the console can find it from the history.
+        result = await anyio.to_thread.run_sync(self._engine.start_sync_execution, execution_input, item_id(request_id))
         request.state.execution_id = result.get("executionArn")
         if result.get("status") == "SUCCEEDED":
             return json_response(result["output"])
         return _failed_execution(result)
+
+    def _history_route(self, resource: str) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            return await self._history(request, resource)
+
+        return endpoint
 
     async def _history(self, request: Request, resource: str) -> Response:
         body = await self._read_body(request) if request.method == "POST" else b""
@@ -237,6 +279,23 @@ def _failed_execution(result: Mapping[str, Any]) -> Response:
         return error_response(code, cause or ERROR_TABLE[code].default_message)
     _log.error("execution %s ended %s: %s %s", result.get("executionArn"), result.get("status"), code, cause)
     return error_response("InternalError", InternalError.default_message)
+
+
+class _MethodDispatch:
+    """One route's endpoint per method. An ASGI app rather than a function, so
+    that Starlette hands it every method: any other (HEAD included) is
+    ``NotFound``, as API Gateway answers a method a resource does not have."""
+
+    def __init__(self, endpoints: Mapping[str, Endpoint]) -> None:
+        self._endpoints = dict(endpoints)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        endpoint = self._endpoints.get(request.method)
+        if endpoint is None:
+            raise NotFound(NO_SUCH_ROUTE)
+        response = await endpoint(request)
+        await response(scope, receive, send)
 
 
 async def _discard(stream: AsyncIterator[bytes], up_to: int) -> None:
@@ -296,17 +355,7 @@ async def _digit_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return error_response("NotFound", "There is nothing at this address.")
-    if exc.status_code == 405:
-        # Not a code of its own in the table: the request is malformed, and
-        # the status and Allow header say how.
-        allowed = (exc.headers or {}).get("Allow", "")
-        return error_response(
-            "BadRequest",
-            f"{request.method} is not allowed here. Allowed: {allowed}.",
-            status=405,
-            headers=exc.headers,
-        )
+        return error_response("NotFound", NO_SUCH_ROUTE if request.url.path.startswith("/api/") else SITE_NOT_FOUND)
     code = "BadRequest" if exc.status_code < 500 else "InternalError"
     return error_response(code, exc.detail, status=exc.status_code, headers=exc.headers)
 

@@ -212,9 +212,11 @@ def with_timing(state: State, previous: Any, stage: str, milliseconds: float) ->
 
 
 def parse_limit(text: str | None) -> int:
-    if text is None or text == "":
+    if text is None:
         return DEFAULT_LIMIT
-    if not text.isdigit() or not MIN_LIMIT <= int(text) <= MAX_LIMIT:
+    # ASCII digits only (an empty value is none), no more than MAX_LIMIT has:
+    # str.isdigit() also takes characters such as '²' that int() cannot read.
+    if not re.fullmatch(f"[0-9]{{1,{len(str(MAX_LIMIT))}}}", text) or not MIN_LIMIT <= int(text) <= MAX_LIMIT:
         raise BadRequest(f"limit must be a whole number from {MIN_LIMIT} to {MAX_LIMIT}.")
     return int(text)
 

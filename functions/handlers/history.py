@@ -36,6 +36,7 @@ def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
 
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
+    from functions.core.api_contract import NO_SUCH_ROUTE, parse_body
     from functions.core.errors import DigitError, InternalError, NotFound
     from functions.core.predictions import check_client_id, parse_feedback, parse_limit
     from functions.core.store_factory import history_store, store_errors
@@ -70,7 +71,11 @@ def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
 
     @app.post("/api/predictions/<item_id>/feedback")
     def record_feedback(item_id: str) -> dict[str, Any]:
-        client_id, label = parse_feedback(app.current_event.body)
+        body = app.current_event.body or ""
+        # JSON as the contract takes it, checked here on every stack: a lone
+        # surrogate escape or deep nesting is JSON syntax a validator lets through.
+        parse_body(body)
+        client_id, label = parse_feedback(body)
         with store_errors():
             return history.set_feedback(client_id, item_id, label)
 
@@ -101,7 +106,9 @@ def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
 
     @app.not_found
     def no_route(error: Exception) -> Response[str]:
-        return error_response(NotFound("No such API route."))
+        # A path the gateway routes here that no route here matches (e.g. an id
+        # with characters an id never has): what the gateway says of unknown paths.
+        return error_response(NotFound(NO_SUCH_ROUTE))
 
     def handler(event: Any, context: Any) -> dict[str, Any]:
         request_context = event.get("requestContext") if isinstance(event, dict) else None

@@ -39,6 +39,7 @@ def test_the_site_is_served_with_the_right_content_types_and_revalidation(api: h
         ("GET", "/"),
         ("GET", "/js/app.js"),
         ("GET", "/api/health"),
+        ("GET", "/api/openapi.json"),
         ("GET", f"/api/predictions?clientId={CLIENT}"),
         ("GET", "/api/nothing-here"),
         ("POST", "/api/predictions"),

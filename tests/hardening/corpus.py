@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from functions.core.api_contract import MAX_JSON_DEPTH
 from tests.imagegen import (
     bmp_claiming,
     encode,
@@ -32,6 +33,9 @@ OVERSIZED_BODY_BYTES = 300 * 1024
 OVERSIZED_IMAGE_BYTES = 200 * 1024
 # Deep enough to exhaust any recursive parser (Python's default limit is 1000).
 NESTING_DEPTH = 100_000
+# Where the local engine's recording and moto's interpreter used to recurse out
+# (a 500, after the item was stored): 491 to 973 levels inside a prediction request.
+RECURSING_DEPTHS = (491, 973)
 # A side no sane upload has: 65500 x 65500 is 4.3 gigapixels.
 BOMB_SIDE = 65_500
 
@@ -131,6 +135,24 @@ def _nested(depth: int, opening: str, closing: str) -> bytes:
     return (opening * depth + closing * depth).encode()
 
 
+def _digit_request_with(field: bytes) -> bytes:
+    """A prediction request for a clear digit, with ``field`` (raw JSON text)
+    as one more member: the digit alone would be a 200 and an item."""
+    return image_request(_digit_png())[:-1] + b', "extra": ' + field + b"}"
+
+
+def _cursor(position: bytes) -> str:
+    """A cursor as the history makes them (base64url, unpadded) around any text."""
+    return base64.urlsafe_b64encode(position).rstrip(b"=").decode("ascii")
+
+
+# Cursors that decode to JSON no position is: text that is no Unicode, a
+# constant JSON does not have, JSON that is not UTF-8.
+LONE_SURROGATE_CURSOR = _cursor(b'["\\ud800","x"]')
+NAN_CURSOR = _cursor(b'[NaN,"x"]')
+UTF16_CURSOR = _cursor(json.dumps(["a", "b"]).encode("utf-16"))
+
+
 @dataclass(frozen=True)
 class BadUpload:
     name: str
@@ -225,6 +247,18 @@ def body_cases() -> list[BadRequestCase]:
         ("deeply nested arrays", _nested(NESTING_DEPTH, "[", "]"), 400, "BadRequest"),
         ("deeply nested objects", _nested(NESTING_DEPTH // 10, '{"a":', "}")[:-1] + b"1" + b"}", 400, "BadRequest"),
         ("deeply nested image field", b'{"clientId":"x","image":' + _nested(NESTING_DEPTH, "[", "]") + b"}", 400, "BadRequest"),
+        # JSON (RFC 8259) has no NaN or Infinity; Python's parser takes them.
+        ("NaN beside a real digit", _digit_request_with(b"NaN"), 400, "BadRequest"),
+        ("Infinity beside a real digit", _digit_request_with(b"[Infinity, -Infinity]"), 400, "BadRequest"),
+        # A lone surrogate escape is JSON text that is no Unicode: nothing downstream can encode it.
+        ("lone surrogate as the image", json.dumps({"image": "\ud800", "clientId": CLIENT_ID}).encode(), 400, "BadRequest"),
+        ("lone surrogate beside a real digit", _digit_request_with(b'"\\udc00"'), 400, "BadRequest"),
+        ("lone surrogate as a key beside a real digit", _digit_request_with(b'{"\\ud800": 1}'), 400, "BadRequest"),
+        ("nesting just past the edge's bound beside a real digit", _digit_request_with(_nested(MAX_JSON_DEPTH, "[", "]")), 400, "BadRequest"),
+        *(
+            (f"{depth} levels of nesting beside a real digit", _digit_request_with(_nested(depth, "[", "]")), 400, "BadRequest")
+            for depth in RECURSING_DEPTHS
+        ),
     ]
     return [BadRequestCase(name, "POST", "/api/predictions", content, status, code) for name, content, status, code in bodies]
 
@@ -239,14 +273,22 @@ def route_cases() -> list[BadRequestCase]:
         ("encoded path traversal", "GET", "/api/%2e%2e/%2e%2e/pyproject.toml", b"", 404, "NotFound"),
         ("site path traversal", "GET", "/..%2f..%2fpyproject.toml", b"", 404, "NotFound"),
         ("delete predictions without clientId", "DELETE", "/api/predictions", b"", 400, "BadRequest"),
-        ("put health", "PUT", "/api/health", b"{}", 405, "BadRequest"),
-        ("patch an item", "PATCH", item, b"{}", 405, "BadRequest"),
-        ("get feedback", "GET", item + "/feedback", b"", 405, "BadRequest"),
+        # A method a route does not have: on AWS, the same gateway response as an unknown route.
+        ("put health", "PUT", "/api/health", b"{}", 404, "NotFound"),
+        ("patch an item", "PATCH", item, b"{}", 404, "NotFound"),
+        ("get feedback", "GET", item + "/feedback", b"", 404, "NotFound"),
+        ("options on predictions", "OPTIONS", "/api/predictions", b"", 404, "NotFound"),
         ("list without clientId", "GET", "/api/predictions", b"", 400, "BadRequest"),
         ("list with a bad clientId", "GET", "/api/predictions?clientId=%00%0a", b"", 400, "BadRequest"),
         ("list with a bad limit", "GET", f"/api/predictions?clientId={CLIENT_ID}&limit=1e9", b"", 400, "BadRequest"),
         ("list with a negative limit", "GET", f"/api/predictions?clientId={CLIENT_ID}&limit=-1", b"", 400, "BadRequest"),
         ("list with a forged cursor", "GET", f"/api/predictions?clientId={CLIENT_ID}&cursor=eyJpZCI6IHsiUyI6ICJ4In19", b"", 400, "BadRequest"),
+        ("list with a lone-surrogate cursor", "GET", f"/api/predictions?clientId={CLIENT_ID}&cursor={LONE_SURROGATE_CURSOR}", b"", 400, "BadRequest"),
+        ("list with a NaN cursor", "GET", f"/api/predictions?clientId={CLIENT_ID}&cursor={NAN_CURSOR}", b"", 400, "BadRequest"),
+        ("list with a UTF-16 cursor", "GET", f"/api/predictions?clientId={CLIENT_ID}&cursor={UTF16_CURSOR}", b"", 400, "BadRequest"),
+        ("list with a superscript limit", "GET", f"/api/predictions?clientId={CLIENT_ID}&limit=%C2%B2", b"", 400, "BadRequest"),
+        ("list with an empty limit", "GET", f"/api/predictions?clientId={CLIENT_ID}&limit=", b"", 400, "BadRequest"),
+        ("executions with a superscript limit", "GET", "/api/executions?limit=%C2%B2", b"", 400, "BadRequest"),
         ("get an unknown item", "GET", f"{item}?clientId={CLIENT_ID}", b"", 404, "NotFound"),
         ("get an item that is not a uuid", "GET", f"/api/predictions/..%2f..?clientId={CLIENT_ID}", b"", 404, "NotFound"),
         ("feedback not json", "POST", item + "/feedback", b"label=3", 400, "BadRequest"),
@@ -254,6 +296,8 @@ def route_cases() -> list[BadRequestCase]:
         ("feedback label is text", "POST", item + "/feedback", json.dumps({"clientId": CLIENT_ID, "label": "3"}).encode(), 400, "BadRequest"),
         ("feedback label out of range", "POST", item + "/feedback", json.dumps({"clientId": CLIENT_ID, "label": 10}).encode(), 400, "BadRequest"),
         ("feedback label is a boolean", "POST", item + "/feedback", json.dumps({"clientId": CLIENT_ID, "label": True}).encode(), 400, "BadRequest"),
+        ("feedback with NaN beside its fields", "POST", item + "/feedback", b'{"clientId": "' + CLIENT_ID.encode() + b'", "label": 3, "x": NaN}', 400, "BadRequest"),
+        ("feedback with a lone surrogate", "POST", item + "/feedback", b'{"clientId": "' + CLIENT_ID.encode() + b'", "label": 3, "x": "\\ud800"}', 400, "BadRequest"),
         ("feedback oversized", "POST", item + "/feedback", b'{"a":"' + b"x" * OVERSIZED_BODY_BYTES + b'"}', 413, "ImageTooLarge"),
         ("unknown execution", "GET", "/api/executions/arn:aws:states:nowhere", b"", 404, "NotFound"),
     ]

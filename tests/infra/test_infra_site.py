@@ -28,6 +28,10 @@ CLOUDFRONT_ALWAYS_CACHES = {404, 405, 414, 500, 501, 502, 503, 504}
 CLOUDFRONT_CACHES_WITH_MAX_AGE = {400, 403, 412, 415}
 
 
+# Files that may load others: pages, stylesheets, scripts.
+TEXT_SUFFIXES = {".html", ".css", ".js", ".mjs"}
+
+
 def _uploads(stack: StackRecord) -> dict[str, dict[str, object]]:
     return {o["inputs"]["key"]: o["inputs"] for o in stack.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
             if o["name"].startswith("site-")}
@@ -41,6 +45,8 @@ def _needs(page: str) -> set[str]:
         if key in needed:
             continue
         needed.add(key)
+        if Path(key).suffix not in TEXT_SUFFIXES:
+            continue  # an image loads nothing further
         for link, module in ASSET_REFERENCE.findall((SITE / key).read_text()):
             pending.append(posixpath.normpath(posixpath.join(posixpath.dirname(key), link or module)))
     return needed
@@ -103,7 +109,7 @@ def test_given_each_stack_then_cloudfront_serves_https_only_and_routes_the_api_u
     distribution = stack.inputs("aws:cloudfront/distribution:Distribution")
     assert distribution["defaultRootObject"] == "index.html"
     assert distribution["defaultCacheBehavior"]["viewerProtocolPolicy"] == "redirect-to-https"
-    (api,) = distribution["orderedCacheBehaviors"]
+    api = next(b for b in distribution["orderedCacheBehaviors"] if b["pathPattern"] == "/api/*")
     assert api["pathPattern"] == "/api/*" and api["viewerProtocolPolicy"] == "redirect-to-https"
     assert api["cachePolicyId"] == CACHING_DISABLED
     assert {"GET", "POST", "OPTIONS", "DELETE"} <= set(api["allowedMethods"])

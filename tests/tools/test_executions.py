@@ -476,6 +476,8 @@ def test_given_no_credentials_then_it_says_how_to_log_in(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # A fresh default session: one another test created would still hold its credentials.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
 
     status = main(["--stack", "dev"], root=root)  # the real client: it fails before any request
 

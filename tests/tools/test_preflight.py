@@ -198,6 +198,8 @@ def test_given_no_credentials_then_the_line_says_how_to_log_in_and_aws_checks_ar
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # A fresh default session: one another test created would still hold its credentials.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     clients = AwsClients(*(boto3.client(service, region_name=REGION) for service in ("sts", "sagemaker", "service-quotas")))
 
     checks = preflight("dev", lambda region: clients, FakePulumi(), root)

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from functions.core import strict_json
 from functions.core.errors import BadRequest
 
 Item = dict[str, Any]
@@ -38,6 +39,8 @@ MAX_KEY_BYTES = 1024
 DUPLICATE_ID_MESSAGE = "An item with this id already exists."
 BAD_CURSOR_MESSAGE = "The cursor is not valid. Start again from the first page."
 CREATED_AT_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+# A cursor's position is one flat list or object of keys.
+CURSOR_DEPTH = 1
 
 
 @dataclass(frozen=True)
@@ -132,11 +135,13 @@ def encode_cursor(position: Any) -> str:
 
 def decode_cursor(cursor: str) -> Any:
     """The position inside a cursor made by ``encode_cursor``; ``BadRequest``
-    for anything else. Adapters still check the position's shape."""
+    for anything else, including JSON no store could take back (``NaN``, a
+    lone surrogate escape, nesting deeper than a position has). Adapters still
+    check the position's shape."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (TypeError, ValueError, UnicodeError, RecursionError, binascii.Error):
+        return strict_json.loads(base64.urlsafe_b64decode(padded.encode("ascii")), CURSOR_DEPTH)
+    except (TypeError, ValueError, UnicodeError, binascii.Error):
         raise BadRequest(BAD_CURSOR_MESSAGE) from None
 
 
