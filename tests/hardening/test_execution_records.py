@@ -31,6 +31,7 @@ from local.engine import LocalEngine
 from local.sagemaker_endpoint import LocalSageMakerEndpoint
 from local.server import ServerSettings, create_app
 from local.stack import SITE_DIR
+from tests.support.aws_env import use_loopback_aws
 from tests.hardening.conftest import digit_request, history_of, new_client_id
 
 ENDPOINT_NAME = "digits-records"
@@ -45,16 +46,7 @@ def model_endpoint() -> Iterator[LocalSageMakerEndpoint]:
 
 @pytest.fixture
 def settings(model_endpoint: LocalSageMakerEndpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    # Dummy credentials and the loopback endpoint: nothing can reach AWS.
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "ap-southeast-1",
-        "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": model_endpoint.url,
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_loopback_aws(monkeypatch, model_endpoint.url)
     return Settings(
         history_backend="sqlite", history_sqlite_path=str(tmp_path / "history.db"),
         sagemaker_endpoint_name=ENDPOINT_NAME, log_level="WARNING",

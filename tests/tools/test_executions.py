@@ -33,6 +33,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from tests.support.aws_env import use_no_aws_credentials
 from tests.tools.stack_files import write_stack
 from tools.executions import (
     FailedAttempt,
@@ -471,13 +472,7 @@ def test_given_lines_that_are_not_history_events_then_they_are_skipped() -> None
 def test_given_no_credentials_then_it_says_how_to_log_in(
     root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    # A fresh default session: one another test created would still hold its credentials.
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    use_no_aws_credentials(monkeypatch, tmp_path)
 
     status = main(["--stack", "dev"], root=root)  # the real client: it fails before any request
 

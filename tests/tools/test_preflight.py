@@ -18,6 +18,7 @@ import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
 
+from tests.support.aws_env import use_no_aws_credentials
 from tests.tools.stack_files import write_stack
 from tools.preflight import (
     TOTAL_CONCURRENCY_CODE,
@@ -193,13 +194,7 @@ def test_given_no_credentials_then_the_line_says_how_to_log_in_and_aws_checks_ar
     root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
     # A real client with nowhere to find credentials fails before any request.
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    # A fresh default session: one another test created would still hold its credentials.
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    use_no_aws_credentials(monkeypatch, tmp_path)
     clients = AwsClients(*(boto3.client(service, region_name=REGION) for service in ("sts", "sagemaker", "service-quotas")))
 
     checks = preflight("dev", lambda region: clients, FakePulumi(), root)

@@ -19,6 +19,7 @@ from functions.core.history.sqlite_store import SqliteHistoryStore
 from functions.handlers import invoke_model, persist, preprocess, validate
 from local.engine import LocalEngine
 from local.sagemaker_endpoint import LocalSageMakerEndpoint
+from tests.support.aws_env import use_loopback_aws
 
 ENDPOINT_NAME = "digits-test"
 CLIENT_ID = "scenario-client"
@@ -35,15 +36,7 @@ def model_endpoint() -> Iterator[LocalSageMakerEndpoint]:
 @pytest.fixture(autouse=True)
 def aws_environment(model_endpoint: LocalSageMakerEndpoint, monkeypatch: pytest.MonkeyPatch) -> None:
     """Dummy credentials and the loopback endpoint: nothing can reach AWS."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "ap-southeast-1",
-        "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": model_endpoint.url,
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_loopback_aws(monkeypatch, model_endpoint.url)
     model_endpoint.slow(0)
 
 

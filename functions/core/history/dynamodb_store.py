@@ -148,14 +148,7 @@ class DynamoDbHistoryStore:
         # One more than asked tells whether another page follows; a query may
         # stop early at 1 MB, so keep reading until that many are found.
         while True:
-            query: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": INDEX_BY_CLIENT,
-                "KeyConditionExpression": "clientId = :client",
-                "ExpressionAttributeValues": {":client": {"S": client_id}},
-                "ScanIndexForward": False,
-                "Limit": limit + 1 - len(found),
-            }
+            query = {**self._client_query(client_id), "ScanIndexForward": False, "Limit": limit + 1 - len(found)}
             if start_key is not None:
                 query["ExclusiveStartKey"] = start_key
             response = self._client.query(**query)
@@ -204,19 +197,22 @@ class DynamoDbHistoryStore:
                 raise NotFound() from None
             raise
 
+    def _client_query(self, client_id: str) -> dict[str, Any]:
+        """A query of one client's items, through the index."""
+        return {
+            "TableName": self._table,
+            "IndexName": INDEX_BY_CLIENT,
+            "KeyConditionExpression": "clientId = :client",
+            "ExpressionAttributeValues": {":client": {"S": client_id}},
+        }
+
     def clear(self, client_id: str) -> int:
         if not is_key(client_id):
             return 0
         removed = 0
         start_key: AttributeMap | None = None
         while True:
-            query: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": INDEX_BY_CLIENT,
-                "KeyConditionExpression": "clientId = :client",
-                "ExpressionAttributeValues": {":client": {"S": client_id}},
-                "ProjectionExpression": HASH_KEY,
-            }
+            query = {**self._client_query(client_id), "ProjectionExpression": HASH_KEY}
             if start_key is not None:
                 query["ExclusiveStartKey"] = start_key
             response = self._client.query(**query)
