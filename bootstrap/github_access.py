@@ -209,6 +209,9 @@ def deploy_statements(scope: Scope, state_bucket: str | None) -> list[Statement]
         _allow("StackDashboardAndAlarms", ["cloudwatch:*"], [f"arn:aws:cloudwatch::{account}:dashboard/{prefix}-*",
                                                              f"arn:aws:cloudwatch:{region}:{account}:alarm:{prefix}-*"]),
         _allow("StackAlarmTopic", ["sns:*"], f"arn:aws:sns:{region}:{account}:{prefix}-*"),
+        _allow("StackSamplingRule", ["xray:*"], f"arn:aws:xray:{region}:{account}:sampling-rule/{prefix}-*"),
+        # The provider reads a rule back with GetSamplingRules, which has no resource-level permissions.
+        _allow("ReadSamplingRules", ["xray:GetSamplingRules"], "*"),
         _allow("StackWebAcls", ["wafv2:*"], [f"arn:aws:wafv2:{region}:{account}:regional/webacl/{prefix}-*",
                                              f"arn:aws:wafv2:{EDGE_REGION}:{account}:global/webacl/{prefix}-*"]),
         _allow("StackKeyAliases", ALIAS_ACTIONS, f"arn:aws:kms:{region}:{account}:alias/{prefix}-*"),

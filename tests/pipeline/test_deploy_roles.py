@@ -46,6 +46,7 @@ NAME_INPUTS = {
     "aws:s3/bucket:Bucket": "bucket",
     "aws:lambda/layerVersion:LayerVersion": "layerName",
     "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
+    "aws:xray/samplingRule:SamplingRule": "ruleName",
 }
 
 
@@ -205,6 +206,8 @@ NEEDS: dict[str, NeedsOf] = {
     "aws:sns/topic:Topic": _named("sns:CreateTopic", TOPIC),
     "aws:sns/topicSubscription:TopicSubscription": _of_parent("sns:Subscribe", "aws:sns/topic:Topic", TOPIC),
     "aws:wafv2/webAcl:WebAcl": lambda d, resource: [("wafv2:CreateWebACL", _web_acl_arn(d, resource))],
+    "aws:xray/samplingRule:SamplingRule": _named(
+        "xray:CreateSamplingRule", "arn:aws:xray:{region}:{account}:sampling-rule/{name}"),
     # AssociateWebACL is authorised on the ACL and on the protected stage, which also needs SetWebACL.
     "aws:wafv2/webAclAssociation:WebAclAssociation": lambda d, resource: [
         ("wafv2:AssociateWebACL", _web_acl_arn(d, d.parent(resource, "aws:wafv2/webAcl:WebAcl"))),
