@@ -10,7 +10,7 @@ SAGEMAKER_VENV := .venv-sagemaker
 SAGEMAKER_PINS := tests/sagemaker/image-requirements.txt
 SAGEMAKER_STAMP := $(SAGEMAKER_VENV)/.installed-$(shell cat $(SAGEMAKER_PINS) 2>/dev/null | sha256sum | cut -c1-12)
 
-.PHONY: install sagemaker-venv run test test-fast typecheck bench soak preflight smoke train clean
+.PHONY: install sagemaker-venv run test test-fast typecheck bench soak preflight smoke mutate train clean
 
 install: $(STAMP)
 
@@ -57,6 +57,12 @@ preflight:
 # or make smoke STACK=dev (the stack's siteUrl output); with neither, a local stack started for the run.
 smoke: install
 	$(PY) -m tests.smoke $(if $(BASE_URL),--base-url "$(BASE_URL)") $(if $(STACK),--stack "$(STACK)")
+
+# Mutation testing of the preprocessing, never part of `make test`: mutmut against the fast
+# preprocessing tests, one test process, at most MINUTES minutes a run (again to go on);
+# SAMPLE=60 tries 60 mutants drawn at random, an estimate in a fraction of the time.
+mutate: install
+	$(PY) -m tools.mutate --minutes $(or $(MINUTES),20) $(if $(SAMPLE),--sample $(SAMPLE))
 
 # Training needs PyTorch (CPU), kept out of the runtime environment: make train VERSION=v3
 train:

@@ -48,6 +48,10 @@ FLOOR_OVER_NOISE = 3.0
 BACKGROUND_GRID = 8
 # Ink narrower than this at working resolution is looked at again in more detail.
 SMALL_INK_SIDE = 64
+# Formats whose pixels are exact (and WebP's lossless kind), so that a block's most
+# ink-like pixel is ink, not compression noise: they are reduced to working size
+# keeping their thinnest strokes.
+LOSSLESS_FORMATS = ("png", "gif", "bmp")
 
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", 0, "PNG"),
@@ -97,11 +101,13 @@ def decode_upload(image_field: object, max_bytes: int = MAX_IMAGE_BYTES) -> byte
         if match is None:
             raise BadRequest("The image is a data: URL but not a base64 one.")
         text = text[match.end() :]
+    # Line breaks are allowed (base64 tools wrap at 76 characters) and take no room.
+    text = "".join(text.split())
     # Size check before decoding: base64 is 4 characters per 3 bytes.
-    if len(text) > (max_bytes + 2) // 3 * 4 + 64:
+    if len(text) > (max_bytes + 2) // 3 * 4:
         raise ImageTooLarge(f"The image is larger than {max_bytes // 1024} KB. Please send a smaller one.")
     try:
-        raw = base64.b64decode("".join(text.split()), validate=True)
+        raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise BadRequest("The image is not valid base64.") from None
     if not raw:
@@ -146,7 +152,10 @@ def preprocess(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Preprocesse
     image, info = inspect(data, max_pixels)
     with _reading(info):
         source = _decoded(image, WORKING_SIDE)
-    ink = _find_ink(_working_image(source))
+    lossless = info.format in LOSSLESS_FORMATS or (info.format == "webp" and _webp_image_chunk(data) == b"VP8L")
+    working = _working_image(source, lossless)
+    # A digit a few working pixels across is no speck when there is more detail to look at.
+    ink = _find_ink(working, specks_are_ink=_has_more_detail(working.size, info))
     region = _closer_look_region(ink, info)
     if region is not None:
         # A small digit in a big photo: look again at its surroundings in full detail.
@@ -154,8 +163,20 @@ def preprocess(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Preprocesse
         if region.wanted_side > max(source.size):  # only a JPEG is decoded at less than full size
             with _reading(info):
                 detailed = _decoded(Image.open(io.BytesIO(data), formats=[info.format.upper()]), region.wanted_side)
-        ink = _find_ink(_working_image(detailed, region.fractions))
+        ink = _find_ink(_working_image(detailed, lossless, region.fractions))
     return Preprocessed(_center(ink.levels()), info)
+
+
+def _webp_image_chunk(data: bytes) -> bytes:
+    """The kind of a WebP's image data: ``VP8 `` (lossy) or ``VP8L`` (lossless), found by
+    walking its RIFF chunks (empty if there is none at the top level, as in an animation)."""
+    offset = 12
+    while offset + 8 <= len(data):
+        kind, size = data[offset : offset + 4], int.from_bytes(data[offset + 4 : offset + 8], "little")
+        if kind in (b"VP8 ", b"VP8L"):
+            return kind
+        offset += 8 + size + size % 2
+    return b""
 
 
 def tensor_to_uint8(tensor: np.ndarray) -> np.ndarray:
@@ -195,7 +216,7 @@ def _decoded(image: Image.Image, wanted_side: int) -> Image.Image:
     return _to_supported_mode(ImageOps.exif_transpose(image))
 
 
-def _working_image(image: Image.Image, fractions: Box | None = None) -> Image.Image:
+def _working_image(image: Image.Image, lossless: bool, fractions: Box | None = None) -> Image.Image:
     """The image (or a region of it, as fractions of its size) at working resolution,
     in L or RGB, with its transparent parts turned into paper."""
     if fractions is not None:
@@ -213,11 +234,38 @@ def _working_image(image: Image.Image, fractions: Box | None = None) -> Image.Im
         image = _on_paper(image)
     longer = max(image.size)
     if longer > WORKING_SIDE:
-        image = image.reduce(-(-longer // WORKING_SIDE))
+        factor = -(-longer // WORKING_SIDE)
+        # Averaging k x k pixels would leave a one-pixel stroke 1/k of its contrast:
+        # split between blocks, under the ink threshold; on a big canvas, under MIN_INK_CONTRAST.
+        image = _reduced_keeping_strokes(image, factor) if lossless else image.reduce(factor)
     elif longer < MIN_WORKING_SIDE:
-        scale = -(-MIN_WORKING_SIDE // longer)
+        # An odd factor samples every pixel's own centre too, so the finest stroke
+        # keeps its contrast (an even one only samples between pixels).
+        scale = -(-MIN_WORKING_SIDE // longer) | 1
         image = image.resize((image.width * scale, image.height * scale), Image.Resampling.BILINEAR)
     return image
+
+
+def _reduced_keeping_strokes(image: Image.Image, factor: int) -> Image.Image:
+    """What ``image.reduce(factor)`` gives, except that in a clean drawing each block
+    takes, channel by channel, its pixel value farthest from the paper: a line one
+    pixel wide keeps its whole contrast, however much the drawing is reduced."""
+    pixels = np.asarray(image)
+    channels = len(image.getbands())
+    border = _border_pixels(pixels, channels)
+    paper = np.asarray(_paper_colour(border), dtype=np.int16)
+    if max(_middle_value(np.abs(border[:, channel] - paper[channel]).astype(np.uint8)) for channel in range(channels)):
+        # Paper with grain (a photo saved losslessly): a block's extreme would be the
+        # grain's, and averaging quietens it.
+        return image.reduce(factor)
+    height, width = -(-image.height // factor), -(-image.width // factor)
+    padding = ((0, height * factor - image.height), (0, width * factor - image.width)) + ((0, 0),) * (pixels.ndim - 2)
+    rows = np.pad(pixels, padding, mode="edge").reshape(height, factor, width * factor * channels)
+    # Extremes of each block, taken along its rows first: far faster than both axes at once.
+    lowest = rows.min(axis=1).reshape(height, width, factor, channels).min(axis=2)
+    highest = rows.max(axis=1).reshape(height, width, factor, channels).max(axis=2)
+    farthest = np.where(np.abs(highest - paper) > np.abs(lowest - paper), highest, lowest).astype(np.uint8)
+    return Image.fromarray(farthest if channels > 1 else farthest[:, :, 0], image.mode)
 
 
 def _to_supported_mode(image: Image.Image) -> Image.Image:
@@ -231,8 +279,6 @@ def _to_supported_mode(image: Image.Image) -> Image.Image:
         return Image.fromarray(np.clip(values * (255.0 / top), 0, 255).astype(np.uint8), "L")
     if mode == "P" and "transparency" in image.info or mode == "PA":
         return image.convert("RGBA")
-    if mode in ("1", "P") and image.palette is not None and image.palette.mode.startswith("L"):
-        return image.convert("L")
     if mode == "1":
         return image.convert("L")
     return image.convert("RGB")
@@ -243,15 +289,24 @@ def _on_paper(image: Image.Image) -> Image.Image:
     if image.getchannel(image.mode[-1]).getextrema() == (255, 255):
         return image.convert(image.mode[:-1])
     rgba = image if image.mode == "RGBA" else image.convert("RGBA")
-    # A sample is enough to judge the colours.
+    # Samples are enough to judge the colours: one of pixels as they are (their
+    # alpha exact), one of block averages (every stroke pixel weighs in, even one
+    # that the first steps over).
     step = max(1, max(image.size) // 64)
     sample = rgba.resize((-(-image.width // step), -(-image.height // step)), Image.Resampling.NEAREST)
-    pixels = np.asarray(sample, dtype=np.float32)
-    backdrop = Image.new("RGBA", image.size, _paper_under_transparency(pixels[:, :, :3], pixels[:, :, 3]))
+    pixels, averaged = np.asarray(sample, dtype=np.float32), np.asarray(rgba.reduce(step), dtype=np.float32)
+    paper = _paper_under_transparency(pixels[:, :, :3], pixels[:, :, 3], _ink_brightness(averaged))
+    backdrop = Image.new("RGBA", image.size, paper)
     return Image.alpha_composite(backdrop, rgba).convert(image.mode[:-1])
 
 
-def _paper_under_transparency(colour: np.ndarray, alpha: np.ndarray) -> tuple[int, int, int, int]:
+def _ink_brightness(pixels: np.ndarray) -> float:
+    """The mean brightness of RGBA pixels, weighted by their opacity (0 if there are none)."""
+    weight = float(pixels[:, :, 3].sum())
+    return float((pixels[:, :, :3].mean(axis=2) * pixels[:, :, 3]).sum()) / weight if weight else 0.0
+
+
+def _paper_under_transparency(colour: np.ndarray, alpha: np.ndarray, ink_brightness: float) -> tuple[int, int, int, int]:
     """The paper colour for the transparent pixels of an image, from its opaque ones.
 
     A canvas export fades its strokes out through alpha: the paper is white under
@@ -260,16 +315,14 @@ def _paper_under_transparency(colour: np.ndarray, alpha: np.ndarray) -> tuple[in
     where the opaque part meets the transparent one, is the paper.
     """
     opaque = alpha > 0
-    brightness = colour.mean(axis=2)
     on_off = bool(np.all(alpha[opaque] == 255))
     edge = opaque & ~_interior(opaque)
-    if on_off and edge.any() and np.ptp(brightness[opaque]) > MIN_INK_CONTRAST * 2:
+    # Ink and paper both opaque: they differ in some channel (perhaps only one).
+    if on_off and edge.any() and float(np.ptp(colour[opaque], axis=0).max(initial=0.0)) > MIN_INK_CONTRAST * 2:
         matte = colour[edge].mean(axis=0)
         red, green, blue = (int(round(float(level))) for level in matte)
         return red, green, blue, 255
-    weight = float(alpha.sum())
-    ink_level = float((brightness * alpha).sum()) / weight if weight else 0.0
-    paper = 255 if ink_level < 128.0 else 0
+    paper = 255 if ink_brightness < 128.0 else 0
     return paper, paper, paper, 255
 
 
@@ -282,10 +335,8 @@ def _interior(mask: np.ndarray) -> np.ndarray:
 
 def _ink_map(image: Image.Image) -> np.ndarray:
     """How far each pixel is from the paper under it, 0 = paper (float32, H x W)."""
-    pixels = np.asarray(image)
     channels = len(image.getbands())
-    border = np.concatenate([strip.reshape(-1, channels) for strip in _border_strips(pixels)])
-    paper = tuple(_middle_value(border[:, channel]) for channel in range(channels))
+    paper = _paper_colour(_border_pixels(np.asarray(image), channels))
     difference = ImageChops.difference(image, Image.new(image.mode, image.size, paper if channels > 1 else paper[0]))
     if channels > 1:
         # Coloured ink differs from coloured paper in at least one channel.
@@ -294,6 +345,16 @@ def _ink_map(image: Image.Image) -> np.ndarray:
     distance = np.asarray(difference)
     strength: np.ndarray = distance.astype(np.float32) - _background(distance)
     return strength
+
+
+def _border_pixels(pixels: np.ndarray, channels: int) -> np.ndarray:
+    """The pixels along the image's edges, (N, channels) int16."""
+    return np.concatenate([strip.reshape(-1, channels) for strip in _border_strips(pixels)]).astype(np.int16)
+
+
+def _paper_colour(border: np.ndarray) -> tuple[int, ...]:
+    """The median colour of the border pixels, channel by channel."""
+    return tuple(_middle_value(border[:, channel]) for channel in range(border.shape[1]))
 
 
 def _middle_value(values: np.ndarray) -> int:
@@ -381,7 +442,7 @@ class _Region:
     wanted_side: int  # longer side of the whole image to decode for it
 
 
-def _find_ink(image: Image.Image) -> _Ink:
+def _find_ink(image: Image.Image, specks_are_ink: bool = False) -> _Ink:
     strength = _ink_map(image)
     paper, noise = _paper_statistics(strength)
     peak = float(strength.max(initial=0.0))
@@ -390,9 +451,9 @@ def _find_ink(image: Image.Image) -> _Ink:
     threshold = max(MIN_INK_CONTRAST / 2, 0.3 * peak, paper + THRESHOLD_OVER_NOISE * noise)
     floor = max(threshold * 0.5, paper + FLOOR_OVER_NOISE * noise)
     mask = strength > threshold
-    # Strokes only a pixel or two wide (a small digit in a big photo) do not
-    # survive the median filter; the gentler filter keeps them.
-    box = _bounding_box(_majority_of_neighbours(mask)) or _bounding_box(_without_specks(mask))
+    # Not a median filter: it would drop strokes a pixel or two wide (a thin pen,
+    # a small digit in a big photo) whenever thicker ink is there too.
+    box = _bounding_box(_without_specks(mask)) or (_bounding_box(mask) if specks_are_ink else None)
     if box is None:
         raise NoDigitFound()
     return _Ink(strength, peak, threshold, floor, box)
@@ -404,11 +465,6 @@ def _paper_statistics(strength: np.ndarray) -> tuple[float, float]:
     border = np.concatenate([strip.ravel() for strip in _border_strips(strength)])
     level = float(np.median(border))
     return level, 1.4826 * float(np.median(np.abs(border - level)))
-
-
-def _majority_of_neighbours(mask: np.ndarray) -> np.ndarray:
-    """A 3x3 median filter of a binary mask: drops specks and frayed edges."""
-    return _neighbour_count(mask) >= 5
 
 
 def _without_specks(mask: np.ndarray) -> np.ndarray:
@@ -441,7 +497,7 @@ def _closer_look_region(ink: _Ink, info: ImageInfo) -> _Region | None:
     left, top, right, bottom = ink.box
     ink_side = max(right - left, bottom - top)
     full_side = max(info.width, info.height)
-    if ink_side >= SMALL_INK_SIDE or full_side < max(width, height) * 1.5:
+    if ink_side >= SMALL_INK_SIDE or not _has_more_detail((width, height), info):
         return None
     margin = ink_side * 0.5 + 2
     fractions = (
@@ -455,6 +511,11 @@ def _closer_look_region(ink: _Ink, info: ImageInfo) -> _Region | None:
     return _Region(fractions, min(full_side, math.ceil(WORKING_SIDE / region_share)))
 
 
+def _has_more_detail(working_size: tuple[int, int], info: ImageInfo) -> bool:
+    """Whether the upload is half as large again as its working image, or more."""
+    return max(info.width, info.height) >= max(working_size) * 1.5
+
+
 def _center(crop: np.ndarray) -> np.ndarray:
     """Longer side to 20 px, centre of mass at the centre of 28x28."""
     height, width = crop.shape
@@ -462,9 +523,14 @@ def _center(crop: np.ndarray) -> np.ndarray:
     new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
     resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
     resized = np.clip(np.asarray(Image.fromarray(crop, "F").resize((new_w, new_h), resample)), 0.0, 1.0)
-    mass = float(resized.sum())
-    if mass <= 0.0:
+    strongest = float(resized.max())
+    if strongest <= 0.0:
         raise NoDigitFound()
+    if strongest < 1.0:
+        # Scaling down spreads a stroke thinner than the new pixels over them, faint;
+        # MNIST's strongest ink is always full (254 or 255 of 255), so the tensor's is too.
+        resized = resized / strongest
+    mass = float(resized.sum())
     rows, cols = np.indices(resized.shape, dtype=np.float32)
     com_y, com_x = float((rows * resized).sum()) / mass, float((cols * resized).sum()) / mass
     top = int(round(SIDE / 2 - com_y))

@@ -10,7 +10,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFile
+from PIL import Image, ImageDraw, ImageFile
 
 from functions.core.errors import (
     BadRequest,
@@ -21,10 +21,13 @@ from functions.core.errors import (
     UnsupportedImageType,
 )
 from functions.core.imaging import (
+    DEFAULT_MAX_PIXELS,
+    MAX_IMAGE_BYTES,
     decode_upload,
     inspect,
     preprocess,
     sniff_format,
+    tensor_to_uint8,
     thumbnail_base64,
 )
 from tests import imagegen
@@ -126,6 +129,84 @@ def test_a_palette_image_with_a_transparent_matte() -> None:
     assert_looks_like(preprocess(data).tensor, SEVEN, at_least=0.85)
 
 
+@pytest.mark.parametrize(
+    "stroke",
+    [imagegen.BLACK, imagegen.WHITE, (20, 20, 20), (235, 235, 235), (220, 30, 40), (255, 255, 0)],
+    ids=["black", "white", "near-black", "near-white", "red", "yellow"],
+)
+def test_a_canvas_export_gives_exactly_the_tensor_of_its_strokes_on_the_paper_under_them(stroke: imagegen.Colour) -> None:
+    """Given a canvas export (the stroke's colour everywhere, its shape in alpha), then
+    the tensor is exactly that of the same strokes composited by Pillow onto white
+    paper (a dark stroke) or black paper (a light one): nothing else of the
+    transparent part leaks in, whatever the stroke's colour or darkness."""
+    coverage = imagegen.place(imagegen.ink_level(imagegen.mnist_digit(SEVEN), 150), (200, 180), (20, 10))
+    canvas = imagegen.in_mode(coverage, "RGBA", stroke, stroke)
+    paper = (255, 255, 255, 255) if sum(stroke) / 3 < 128 else (0, 0, 0, 255)
+    on_paper = Image.alpha_composite(Image.new("RGBA", canvas.size, paper), canvas).convert("RGB")
+
+    exported = preprocess(imagegen.encode(canvas, "PNG")).tensor
+
+    assert np.array_equal(exported, preprocess(imagegen.encode(on_paper, "PNG")).tensor)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_a_fully_opaque_image_with_an_alpha_channel_is_read_as_without_it(mode: str) -> None:
+    """Given an image with an alpha channel that is opaque everywhere (a screenshot),
+    then it gives exactly the tensor of the same pixels without alpha."""
+    coverage = imagegen.place(imagegen.ink_level(imagegen.mnist_digit(SEVEN), 100), (130, 120), (10, 12))
+    plain = imagegen.in_mode(coverage, "RGB", (30, 30, 30), (245, 240, 230)).convert(mode[:-1])
+    opaque = plain.convert(mode)
+
+    tensor = preprocess(imagegen.encode(opaque, "PNG")).tensor
+
+    assert np.array_equal(tensor, preprocess(imagegen.encode(plain, "PNG")).tensor)
+
+
+def test_a_one_pixel_light_stroke_on_a_small_transparent_canvas_is_read() -> None:
+    """Given a white stroke one pixel wide on a transparent canvas, then the paper put
+    under it is black: the colours are judged from every stroke pixel, even one
+    that a coarser sample would step over (the 200 px canvas is judged from every
+    third pixel, and the stroke is on none of them)."""
+    canvas = Image.new("RGBA", (200, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).line([(101, 30), (101, 170)], fill=(255, 255, 255, 255), width=1)
+
+    tensor = preprocess(imagegen.encode(canvas, "PNG")).tensor
+
+    assert float(tensor.max()) == 1.0
+    assert int((tensor.max(axis=1) > 0.5).sum()) == 20
+
+
+@pytest.mark.parametrize("ink", [(140, 100, 30), (200, 160, 30)], ids=["darker", "one-channel"])
+def test_a_digit_on_a_paper_card_surrounded_by_transparency_is_read_not_the_card(ink: imagegen.Colour) -> None:
+    """Given a GIF of a digit on a tan card, cut out with transparency around it (the
+    ink 60 away from the card in every channel, or in the blue one only), then the
+    card's colour, seen where it meets the transparency, is the paper: the digit
+    is read, not the card's outline."""
+    coverage = imagegen.place(imagegen.ink_level(imagegen.mnist_digit(SEVEN), 100), (160, 150), (30, 25))
+    card = imagegen.in_mode(coverage, "RGB", ink, (200, 160, 90)).quantize(31, dither=Image.Dither.NONE)
+    indices = np.asarray(card) + 1
+    indices[:10], indices[140:], indices[:, :12], indices[:, 148:] = 0, 0, 0, 0  # index 0: transparent
+    cut_out = Image.fromarray(indices.astype(np.uint8), "P")
+    cut_out.putpalette([0, 0, 0] + (card.getpalette() or [])[: 31 * 3])
+    data = imagegen.encode(cut_out, "GIF", transparency=0)
+
+    assert_looks_like(preprocess(data).tensor, SEVEN, at_least=0.85)
+
+
+def test_a_stencil_whose_opaque_part_is_the_digit_is_read() -> None:
+    """Given a GIF whose digit is its opaque part, in a colour shading a little along
+    the stroke (30 levels, too little to be ink on paper), around transparency,
+    then the digit is the opaque shape."""
+    coverage = imagegen.place(imagegen.ink_level(imagegen.mnist_digit(SEVEN), 100), (130, 120), (10, 12))
+    shade = np.linspace(40, 70, coverage.shape[1], dtype=np.float32)[None, :].repeat(coverage.shape[0], axis=0)
+    rgb = np.dstack([shade, shade, shade]).astype(np.uint8)
+    alpha = np.where(coverage > 0.5, 255, 0).astype(np.uint8)
+    stencil = Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
+    data = imagegen.encode(stencil, "PNG")
+
+    assert_looks_like(preprocess(data).tensor, SEVEN, at_least=0.8)
+
+
 # Hard photos.
 
 
@@ -159,6 +240,18 @@ def test_a_small_digit_in_the_corner_of_a_large_photo(index: int, corner: tuple[
     assert_looks_like(preprocess(imagegen.encode(photo, "JPEG", quality=70)).tensor, index)
 
 
+@pytest.mark.parametrize("at", [(1200, 600), (40, 1730)], ids=["middle", "bottom-left"])
+@pytest.mark.parametrize("index", [2, 5, 7])
+def test_a_tiny_digit_on_a_big_photo_is_found(index: int, at: tuple[int, int]) -> None:
+    """Given a 44 px digit on a 2400 x 1800 JPEG, a couple of pixels across at working
+    size, then it is taken for a digit to look at closer, not for a speck of noise,
+    and decoded in enough detail for the region around it, wherever it is."""
+    coverage = imagegen.place(imagegen.ink_level(imagegen.mnist_digit(index), 44), (2400, 1800), at)
+    data = imagegen.encode(imagegen.in_mode(coverage, "RGB", (253, 197, 214), imagegen.BLACK), "JPEG", quality=92)
+
+    assert_looks_like(preprocess(data).tensor, index, at_least=0.8)
+
+
 # Refusals.
 
 
@@ -169,17 +262,24 @@ def test_a_small_digit_in_the_corner_of_a_large_photo(index: int, corner: tuple[
 )
 def test_a_decompression_bomb_is_refused_from_its_header(claim: bytes) -> None:
     """Given a small file whose header claims billions of pixels, then it is
-    ImageTooLarge (and nothing is decoded: there is nothing behind the header)."""
+    ImageTooLarge (and nothing is decoded: there is nothing behind the header),
+    saying what the limit is."""
     with pytest.raises(ImageTooLarge) as refused:
         preprocess(claim)
     assert_person_readable(refused.value)
+    assert refused.value.message in (
+        f"The image has more than {DEFAULT_MAX_PIXELS:,} pixels. Please send a smaller one.",
+        f"The image (100000x100000) has more than {DEFAULT_MAX_PIXELS:,} pixels. Please send a smaller one.",
+        f"The image (65535x65535) has more than {DEFAULT_MAX_PIXELS:,} pixels. Please send a smaller one.",
+    )
 
 
 def test_the_pixel_budget_is_configurable() -> None:
     data = imagegen.encode(Image.new("L", (300, 200), 255), "PNG")
 
-    with pytest.raises(ImageTooLarge, match="300x200"):
+    with pytest.raises(ImageTooLarge) as refused:
         preprocess(data, max_pixels=50_000)
+    assert refused.value.message == "The image (300x200) has more than 50,000 pixels. Please send a smaller one."
 
 
 def test_inspect_reads_the_size_without_decoding() -> None:
@@ -210,9 +310,12 @@ def _jpeg() -> bytes:
     ids=["png-cut-in-header", "png-cut-in-data", "jpeg-cut", "png-empty-header", "jpeg-garbage", "gif-stub", "bmp-stub", "webp-stub"],
 )
 def test_corrupt_or_truncated_data_is_an_invalid_image(data: bytes) -> None:
+    """Given data that starts like an image but is damaged, then it is InvalidImage
+    naming the format it seemed to be."""
     with pytest.raises(InvalidImage) as refused:
         preprocess(data)
     assert_person_readable(refused.value)
+    assert sniff_format(data) in refused.value.message
 
 
 def _zip() -> bytes:
@@ -287,14 +390,25 @@ def test_decode_upload_takes_plain_base64_and_data_urls() -> None:
 
 
 @pytest.mark.parametrize(
-    "field",
-    ["", "   ", "not base64 at all!", "data:image/png,plain", "QUJD=QUJD", None, 42, ["QUJD"]],
+    ("field", "reason"),
+    [
+        ("", "must be sent as a string of base64"),
+        ("   ", "has no bytes at all"),
+        ("not base64 at all!", "is not valid base64"),
+        ("data:image/png,plain", "is a data: URL but not a base64 one"),
+        ("QUJD=QUJD", "is not valid base64"),
+        (None, "must be sent as a string of base64"),
+        (42, "must be sent as a string of base64"),
+        (["QUJD"], "must be sent as a string of base64"),
+    ],
     ids=["empty", "spaces", "junk", "data-url-not-base64", "padding-inside", "null", "number", "list"],
 )
-def test_decode_upload_refuses_what_is_not_base64_as_a_bad_request(field: object) -> None:
+def test_decode_upload_refuses_what_is_not_base64_as_a_bad_request(field: object, reason: str) -> None:
+    """Given an image field that is not base64, then it is BadRequest saying what is wrong with it."""
     with pytest.raises(BadRequest) as refused:
         decode_upload(field)
     assert_person_readable(refused.value)
+    assert reason in refused.value.message
 
 
 def test_decode_upload_refuses_an_oversize_image_before_decoding() -> None:
@@ -309,10 +423,21 @@ def test_decode_upload_refuses_an_oversize_image_before_decoding() -> None:
 
 
 def test_decode_upload_refuses_decoded_bytes_over_the_limit() -> None:
-    encoded = base64.b64encode(b"\x00" * 1001).decode("ascii")
+    """Given a limit of 3073 bytes and 3074 (as long in base64 as 3073, so only the
+    decoded size tells), then it is ImageTooLarge naming the limit in whole KB."""
+    encoded = base64.b64encode(b"\x00" * 3074).decode("ascii")
 
-    with pytest.raises(ImageTooLarge):
-        decode_upload(encoded, max_bytes=1000)
+    with pytest.raises(ImageTooLarge) as refused:
+        decode_upload(encoded, max_bytes=3073)
+    assert refused.value.message == "The image is larger than 3 KB. Please send a smaller one."
+
+
+def test_the_default_byte_limit_is_named_in_the_refusal() -> None:
+    encoded = base64.b64encode(b"\x00" * (MAX_IMAGE_BYTES + 1)).decode("ascii")
+
+    with pytest.raises(ImageTooLarge) as refused:
+        decode_upload(encoded)
+    assert refused.value.message == "The image is larger than 180 KB. Please send a smaller one."
 
 
 # What the service records.
@@ -324,6 +449,12 @@ def test_the_thumbnail_is_the_28x28_uint8_the_model_saw() -> None:
     thumbnail = np.frombuffer(base64.b64decode(thumbnail_base64(tensor)), dtype=np.uint8).reshape(28, 28)
 
     assert np.array_equal(thumbnail, np.rint(tensor * 255).astype(np.uint8))
+
+
+def test_the_thumbnail_clips_values_outside_the_unit_range_instead_of_wrapping() -> None:
+    tensor = np.array([[-0.5, 0.0, 0.5, 1.0, 1.5]], dtype=np.float32)
+
+    assert tensor_to_uint8(tensor).tolist() == [[0, 0, 128, 255, 255]]
 
 
 def test_the_info_describes_the_upload() -> None:
