@@ -44,7 +44,7 @@ function errorCode(status, body) {
   return CODE_BY_STATUS[status] ?? "InternalError";
 }
 
-async function request(path, { method = "GET", body, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+async function request(path, { method = "GET", body, timeoutMs = REQUEST_TIMEOUT_MS, keepalive = false } = {}) {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -58,7 +58,11 @@ async function request(path, { method = "GET", body, timeoutMs = REQUEST_TIMEOUT
       headers: body === undefined ? { Accept: "application/json" } : { Accept: "application/json", "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: controller.signal,
+      // Outlives the page: a correction still pending when the page closes is sent.
+      keepalive,
     });
+    // 204 No Content: a delete succeeded, and says nothing.
+    if (response.status === 204) return null;
     const text = await response.text();
     let data = null;
     try {
@@ -86,8 +90,10 @@ export const api = {
   health: () => request("/health", { timeoutMs: 5000 }),
   predict: (image, clientId) => request("/predictions", { method: "POST", body: { image, clientId } }),
   history: (clientId, { limit, cursor } = {}) => request(`/predictions?${query({ clientId, limit, cursor })}`),
-  feedback: (id, clientId, label) =>
-    request(`/predictions/${encodeURIComponent(id)}/feedback`, { method: "POST", body: { clientId, label } }),
+  feedback: (id, clientId, label, { keepalive = false } = {}) =>
+    request(`/predictions/${encodeURIComponent(id)}/feedback`, { method: "POST", body: { clientId, label }, keepalive }),
+  remove: (id, clientId) => request(`/predictions/${encodeURIComponent(id)}?${query({ clientId })}`, { method: "DELETE" }),
+  clear: (clientId) => request(`/predictions?${query({ clientId })}`, { method: "DELETE" }),
   executions: () => request("/executions"),
   execution: (id) => request(`/executions/${encodeURIComponent(id)}`),
 };

@@ -1,7 +1,9 @@
 // The executions console of the local stack: recent workflow executions, and
 // one execution as a timeline of its states, like the Step Functions console.
-// Everything is rendered defensively: any field may be missing.
-import { ApiError, api } from "./api.js";
+// Everything is rendered defensively: any field may be missing. Each execution
+// is named after the prediction item it creates, so the page links a history
+// item here with `console.html#<item id>`.
+import { ApiError, ERROR_CODES, api } from "./api.js";
 import {
   bindLanguageSwitch,
   formatBytes,
@@ -9,24 +11,38 @@ import {
   formatDuration,
   formatShortDateTime,
   hasText,
+  language,
   onLanguageChange,
   t,
   translateDocument,
 } from "./i18n.js";
+import { drawThumbnail } from "./thumbnail.js";
 
-// Long strings (base64 images, thumbnails) are shortened in the JSON views.
+// Long strings are shortened in the JSON views, in the one style the server's
+// records use too: the first characters, then how many there were.
 const LONG_STRING = 160;
-const SHORTENED_KEEP = 64;
+const SHORTENED_KEEP = 24;
+const SERVER_SHORTENED = /^([\s\S]{64})\.\.\. \(([\d,]+) characters\)$/;
+// Fields that hold pictures: the upload (an image file in base64), the 28x28
+// thumbnail (uint8) and the tensor (little-endian float32) the model read.
+const PICTURE_FIELDS = { image: "console.image", thumbnail: "console.thumbnail", tensor: "console.tensor" };
+const SIDE = 28;
+// Errors people cause (a bad upload, say) need no stack trace: only a bug does.
+const EXPECTED_ERRORS = new Set(ERROR_CODES.filter((code) => code !== "InternalError"));
+const DETAIL_FETCHES = 4;
 
 const $ = (id) => document.getElementById(id);
 
 const state = {
   executions: [],
   listError: null,
+  filter: "",
   selected: null,
   detail: null,
   detailError: null,
 };
+// Finished executions never change: their details are fetched once, for the digit each row shows.
+const details = new Map();
 
 const executionKey = (execution) => execution?.name || execution?.executionArn || "";
 
@@ -72,28 +88,83 @@ function statusBadge(status, node = element("span")) {
   return node;
 }
 
-/** Pretty JSON with long strings shortened; says whether anything was. */
+function shortenedText(start, count) {
+  return `${start.slice(0, SHORTENED_KEEP)}${t("console.shortenedValue", { count: new Intl.NumberFormat(language()).format(count) })}`;
+}
+
+/** A picture of a field's value, or null when it is none (or was shortened away). */
+function picture(key, value) {
+  if (!(key in PICTURE_FIELDS) || typeof value !== "string" || SERVER_SHORTENED.test(value)) return null;
+  let node = null;
+  if (key === "image") {
+    const match = /^data:(image\/[\w.+-]+);base64,/.exec(value);
+    const type = match?.[1] ?? imageType(value);
+    if (!type) return null;
+    node = element("img", { attributes: { src: match ? value : `data:${type};base64,${value}`, alt: "" } });
+  } else {
+    node = element("canvas", { className: "thumb", attributes: { "aria-hidden": "true" } });
+    const ok = key === "thumbnail" ? drawThumbnail(node, value) : drawTensor(node, value);
+    if (!ok) return null;
+  }
+  return element("figure", { className: "picture" }, [node, element("figcaption", { className: "muted small", text: t(PICTURE_FIELDS[key]) })]);
+}
+
+// An upload's format from the first bytes of its base64, as the server sniffs it.
+const BASE64_SIGNATURES = { iVBORw0KGgo: "image/png", "/9j/": "image/jpeg", R0lGOD: "image/gif", UklGR: "image/webp", Qk: "image/bmp" };
+
+function imageType(base64) {
+  const found = Object.entries(BASE64_SIGNATURES).find(([start]) => base64.startsWith(start));
+  return found?.[1] ?? null;
+}
+
+function drawTensor(canvas, base64) {
+  let bytes;
+  try {
+    bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+  } catch {
+    return false;
+  }
+  if (bytes.length !== SIDE * SIDE * 4) return false;
+  const values = new DataView(bytes.buffer);
+  const levels = Array.from({ length: SIDE * SIDE }, (_, index) => Math.round(Math.min(1, Math.max(0, values.getFloat32(index * 4, true))) * 255));
+  return drawThumbnail(canvas, btoa(String.fromCharCode(...levels)));
+}
+
+/** Pretty JSON with long strings shortened and pictures taken out; says whether anything was shortened. */
 function prettyJson(value) {
   let shortened = false;
+  const pictures = [];
   const text = JSON.stringify(
     parseMaybeJson(value),
     (key, each) => {
-      if (typeof each === "string" && each.length > LONG_STRING) {
+      const shown = picture(key, each);
+      if (shown) {
+        pictures.push(shown);
+        return t("console.picture");
+      }
+      if (typeof each !== "string") return each;
+      const cut = SERVER_SHORTENED.exec(each);
+      if (cut) {
         shortened = true;
-        return `${each.slice(0, SHORTENED_KEEP)}… (${each.length})`;
+        return shortenedText(cut[1], Number(cut[2].replaceAll(",", "")));
+      }
+      if (each.length > LONG_STRING) {
+        shortened = true;
+        return shortenedText(each, each.length);
       }
       return each;
     },
     2,
   );
-  return { text: text ?? "null", shortened };
+  return { text: text ?? "null", shortened, pictures };
 }
 
 function jsonBlock(title, value, bytes) {
-  const { text, shortened } = prettyJson(value);
+  const { text, shortened, pictures } = prettyJson(value);
   const summary = element("summary", { text: typeof bytes === "number" ? `${title} · ${formatBytes(bytes)}` : title });
   if (shortened) summary.append(element("span", { className: "muted small", text: ` · ${t("console.shortened")}` }));
-  return element("details", { className: "json-block" }, [summary, element("pre", { text })]);
+  const body = pictures.length ? [element("div", { className: "pictures" }, pictures), element("pre", { text })] : [element("pre", { text })];
+  return element("details", { className: "json-block" }, [summary, ...body]);
 }
 
 /* ---------- List ---------- */
@@ -115,6 +186,7 @@ async function loadList() {
     $("refresh-button").disabled = false;
     renderList();
   }
+  fetchMissingDetails();
 }
 
 function renderList() {
@@ -124,9 +196,11 @@ function renderList() {
     : state.listError.code === "NotFound"
       ? t("console.localOnly")
       : `${t("console.loadError")} ${errorText(state.listError)}`;
+  const shown = state.executions.filter((execution) => !state.filter || execution.status === state.filter);
   $("list-empty").hidden = state.executions.length > 0 || state.listError !== null;
+  $("filter-empty").hidden = shown.length > 0 || state.executions.length === 0;
   $("execution-list").replaceChildren(
-    ...state.executions.map((execution) => {
+    ...shown.map((execution) => {
       const key = executionKey(execution);
       const link = element("a", {
         className: "execution-link",
@@ -134,16 +208,50 @@ function renderList() {
       }, [
         statusBadge(execution.status),
         element("span", { className: "execution-id", text: key || "–" }),
+        outcome(execution),
         element("span", { className: "execution-meta muted small" }, [
           element("time", { text: formatShortDateTime(execution.startDate), attributes: { datetime: execution.startDate ?? "" } }),
           element("span", { text: formatDuration(durationOf(execution)) }),
         ]),
       ]);
       if (key && key === state.selected) link.setAttribute("aria-current", "true");
-      return element("li", { attributes: { "data-testid": "execution-item" } }, [link]);
+      return element("li", { attributes: { "data-testid": "execution-item", "data-status": execution.status ?? "" } }, [link]);
     }),
   );
 }
+
+/** What a run came to: the digit read, or the error code (its description for screen readers and on hover). */
+function outcome(execution) {
+  if (execution.error) {
+    const description = hasText(`errors.${execution.error}`) ? t(`errors.${execution.error}`) : "";
+    return element("span", { className: "execution-outcome mono error-text", text: execution.error, attributes: description ? { title: description } : {} });
+  }
+  const digit = parseMaybeJson(details.get(executionKey(execution))?.output)?.digit;
+  return element("span", { className: "execution-outcome", text: Number.isInteger(digit) ? t("history.read", { digit }) : "" });
+}
+
+/** Fetches the details of succeeded runs not seen yet, a few at a time, for their digits. */
+async function fetchMissingDetails() {
+  const missing = state.executions
+    .filter((execution) => execution.status === "SUCCEEDED" && !details.has(executionKey(execution)))
+    .map(executionKey);
+  const workers = Array.from({ length: DETAIL_FETCHES }, async () => {
+    for (let key = missing.shift(); key !== undefined; key = missing.shift()) {
+      try {
+        details.set(key, await api.execution(key));
+      } catch {
+        details.set(key, null);
+      }
+    }
+  });
+  await Promise.all(workers);
+  renderList();
+}
+
+$("status-filter").addEventListener("change", (event) => {
+  state.filter = event.target.value;
+  renderList();
+});
 
 $("refresh-button").addEventListener("click", () => {
   loadList();
@@ -197,11 +305,19 @@ function causeMessage(cause) {
   return typeof parsed === "string" ? parsed : parsed == null ? "" : JSON.stringify(parsed);
 }
 
-/** A Lambda's cause is its error JSON: show the message, the stack trace on demand. */
-function causeFact(cause) {
+/** The error code with what it means, in the page's language. */
+function errorFact(code) {
+  if (!code) return [];
+  const value = element("dd", {}, [element("span", { className: "mono error-text", text: code })]);
+  if (hasText(`errors.${code}`)) value.append(element("span", { className: "error-description", text: t(`errors.${code}`) }));
+  return [element("dt", { text: t("console.error") }), value];
+}
+
+/** A Lambda's cause is its error JSON: show the message, and the stack trace on demand for a bug. */
+function causeFact(cause, error) {
   const parsed = parseMaybeJson(cause);
   if (typeof parsed?.errorMessage !== "string") return fact(t("console.cause"), causeMessage(cause));
-  const trace = Array.isArray(parsed.stackTrace) ? parsed.stackTrace.join("") : "";
+  const trace = Array.isArray(parsed.stackTrace) && !EXPECTED_ERRORS.has(error) ? parsed.stackTrace.join("") : "";
   const value = element("dd", {}, [element("span", { text: parsed.errorMessage })]);
   if (trace) {
     value.append(
@@ -232,8 +348,8 @@ function renderDetail() {
     ...fact(t("console.duration"), formatDuration(durationOf(detail))),
     // Step Functions refuses state data over 256 KB: how close this run came.
     ...fact(t("console.maxState"), typeof detail.maxStateBytes === "number" ? formatBytes(detail.maxStateBytes) : null),
-    ...fact(t("console.error"), detail.error, "mono error-text"),
-    ...causeFact(detail.cause),
+    ...errorFact(detail.error),
+    ...causeFact(detail.cause, detail.error),
   );
   renderTimeline(detail);
   $("detail-io").replaceChildren(
@@ -288,8 +404,8 @@ function stateRow(item, span, total) {
       ...fact(t("console.type"), item.type),
       ...fact(t("console.started"), formatDateTime(item.enteredAt)),
       ...fact(t("console.duration"), formatDuration(item.durationMs)),
-      ...fact(t("console.error"), item.error, "mono error-text"),
-      ...causeFact(item.cause),
+      ...errorFact(item.error),
+      ...causeFact(item.cause, item.error),
     ]),
     ...(retries.length ? [retryTable(retries)] : []),
     ...(item.input !== undefined ? [jsonBlock(t("console.input"), item.input, item.inputBytes)] : []),

@@ -1,6 +1,8 @@
 // A drawing pad for one digit: mouse, touch and pen through Pointer Events.
 // Strokes are kept as points in [0, 1] so the pad redraws crisply at any size
-// and undo is just dropping the last stroke.
+// and undo is just dropping the last stroke. One finger draws; two fingers
+// scroll or zoom the page (CSS touch-action: pinch-zoom), and the browser then
+// cancels the stroke they started, which is dropped.
 
 // Stroke width as a fraction of the pad's side: a digit drawn over most of the
 // pad then has strokes about as thick as MNIST's once scaled to 28x28.
@@ -8,9 +10,11 @@ const STROKE_WIDTH = 0.07;
 const EXPORT_SIDE = 280;
 
 export class DrawPad {
-  constructor(canvas, { onChange = () => {} } = {}) {
+  constructor(canvas, { onChange = () => {}, onStrokeStart = () => {}, onStrokeEnd = () => {} } = {}) {
     this.canvas = canvas;
     this.onChange = onChange;
+    this.onStrokeStart = onStrokeStart;
+    this.onStrokeEnd = onStrokeEnd;
     this.strokes = [];
     this.activePointer = null;
     this.frameRequested = false;
@@ -18,7 +22,7 @@ export class DrawPad {
     canvas.addEventListener("pointerdown", (event) => this.start(event));
     canvas.addEventListener("pointermove", (event) => this.extend(event));
     canvas.addEventListener("pointerup", (event) => this.finish(event));
-    canvas.addEventListener("pointercancel", (event) => this.finish(event));
+    canvas.addEventListener("pointercancel", (event) => this.cancel(event));
     canvas.addEventListener("lostpointercapture", (event) => this.finish(event));
     new ResizeObserver(() => this.resize()).observe(canvas);
     window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => this.requestDraw());
@@ -62,6 +66,7 @@ export class DrawPad {
     this.canvas.setPointerCapture(event.pointerId);
     this.strokes.push([this.point(event)]);
     this.requestDraw();
+    this.onStrokeStart();
   }
 
   extend(event) {
@@ -77,6 +82,16 @@ export class DrawPad {
     if (event.pointerId !== this.activePointer) return;
     this.activePointer = null;
     this.changed();
+    this.onStrokeEnd();
+  }
+
+  /** The browser took the pointer over (a scroll or zoom): the stroke was not meant. */
+  cancel(event) {
+    if (event.pointerId !== this.activePointer) return;
+    this.activePointer = null;
+    this.strokes.pop();
+    this.requestDraw();
+    this.onStrokeEnd();
   }
 
   changed() {

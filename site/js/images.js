@@ -26,6 +26,15 @@ async function sniffFormat(file) {
   return match?.format ?? null;
 }
 
+/**
+ * What is wrong with a file before anything is sent (the server would say the
+ * same after a round trip): null when it may be an image, or an error code.
+ */
+export async function fileProblem(file) {
+  if (file.size === 0) return "EmptyFile";
+  return (await sniffFormat(file)) ? null : "UnsupportedImageType";
+}
+
 async function decode(file) {
   try {
     return await createImageBitmap(file, { imageOrientation: "from-image" });
@@ -79,13 +88,13 @@ async function shrink(bitmap, transparent) {
  * the server names the problem (unsupported type or corrupt image).
  */
 export async function prepareImage(file) {
-  const format = await sniffFormat(file);
-  const bitmap = format ? await decode(file) : null;
-  if (!bitmap || file.size <= MAX_UPLOAD_BYTES) {
-    bitmap?.close();
-    if (file.size > MAX_UPLOAD_BYTES) throw new ApiError(format ? "InvalidImage" : "UnsupportedImageType");
+  if (file.size <= MAX_UPLOAD_BYTES) {
+    // Small enough as it is: sent without decoding (the server reads it anyway).
     return { dataUrl: await readAsDataURL(file), originalBytes: file.size, sentBytes: file.size, resized: false };
   }
+  const format = await sniffFormat(file);
+  const bitmap = format ? await decode(file) : null;
+  if (!bitmap) throw new ApiError(format ? "InvalidImage" : "UnsupportedImageType");
   try {
     const blob = await shrink(bitmap, MAY_BE_TRANSPARENT.has(format));
     return { dataUrl: await readAsDataURL(blob), originalBytes: file.size, sentBytes: blob.size, resized: true };

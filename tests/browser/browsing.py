@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
 
 # Headless and quiet: no sandbox (containers), no calls home, no QUIC.
@@ -30,8 +32,22 @@ class Browsing:
         self.contexts: list[BrowserContext] = []
         self.page_errors: list[str] = []
 
-    def open(self, path: str = "/", viewport: ViewportSize | None = None, locale: str = "en-US") -> Page:
-        context = self.browser.new_context(base_url=self.base_url, viewport=viewport or DESKTOP, locale=locale)
+    def open(
+        self,
+        path: str = "/",
+        viewport: ViewportSize | None = None,
+        locale: str = "en-US",
+        color_scheme: Literal["light", "dark"] = "light",
+        bypass_csp: bool = False,
+    ) -> Page:
+        """``bypass_csp``: only to inject a testing script (axe-core) the page's CSP would refuse."""
+        context = self.browser.new_context(
+            base_url=self.base_url,
+            viewport=viewport or DESKTOP,
+            locale=locale,
+            color_scheme=color_scheme,
+            bypass_csp=bypass_csp,
+        )
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
         self.contexts.append(context)
         page = context.new_page()

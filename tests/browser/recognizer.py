@@ -1,19 +1,34 @@
-"""What a person does on the recognizer page, as reusable steps."""
+"""What a person does on the recognizer page, as reusable steps.
+
+The page recognises by itself (when a stroke ends, when a file comes), so the
+steps wait for the answer their own action caused, never press Recognise.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, Request, Response, expect
 
 Point = tuple[float, float]
 
 # Strokes in fractions of the drawing pad's side.
 VERTICAL_STROKE: list[Point] = [(0.5, 0.18), (0.5, 0.82)]
 SEVEN_STROKE: list[Point] = [(0.3, 0.22), (0.7, 0.22), (0.45, 0.82)]
-PERCENT = re.compile(r"^\d{1,3}([.,]\d)?\s?%$")
+# A zig-zag across the pad: no digit at all.
+SCRIBBLE_STROKE: list[Point] = [(0.15, 0.3), (0.3, 0.7), (0.45, 0.3), (0.6, 0.7), (0.75, 0.3), (0.9, 0.7)]
+PERCENT = re.compile(r"^[<>]?\d{1,3}\s?%$")
+
+
+def is_prediction(response: Response) -> bool:
+    return response.url.endswith("/api/predictions") and response.request.method == "POST"
+
+
+def is_feedback(request: Request) -> bool:
+    return request.url.endswith("/feedback") and request.method == "POST"
 
 
 def draw(page: Page, stroke: Sequence[Point], steps_per_segment: int = 15) -> None:
@@ -33,12 +48,23 @@ def draw(page: Page, stroke: Sequence[Point], steps_per_segment: int = 15) -> No
     page.mouse.up()
 
 
-def predict(page: Page) -> dict[str, Any]:
-    """Presses Recognise; returns the prediction item the API answered with."""
-    with page.expect_response(lambda r: r.url.endswith("/api/predictions") and r.request.method == "POST") as answer:
-        page.get_by_test_id("predict-button").click()
+def answer_to(page: Page, action: Callable[[], object]) -> dict[str, Any]:
+    """Does ``action`` and returns the prediction item the API answered it with, once the page shows it."""
+    with page.expect_response(is_prediction) as answer:
+        action()
     item: dict[str, Any] = answer.value.json()
+    expect(page.get_by_test_id("result-digit")).to_have_text(str(item["digit"]))
     return item
+
+
+def drawn(page: Page, stroke: Sequence[Point]) -> dict[str, Any]:
+    """Draws one stroke and returns the item the page got for it, without any click."""
+    return answer_to(page, lambda: draw(page, stroke))
+
+
+def chosen(page: Page, file: Path | FilePayload) -> dict[str, Any]:
+    """Chooses a file and returns the item the page got for it, without any click."""
+    return answer_to(page, lambda: page.get_by_test_id("file-input").set_input_files(file))
 
 
 def shown_digit(page: Page) -> str:
@@ -56,3 +82,9 @@ def canvas_has_ink(page: Page, selector: str) -> bool:
                  .data.some((value, index) => index % 4 !== 3 && value > 0)""",
         )
     )
+
+
+def client_id(page: Page) -> str:
+    value = page.evaluate("localStorage.getItem('digits.clientId')")
+    assert isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value)
+    return value

@@ -3,6 +3,9 @@ one ``transform_fn`` whose answers carry their own status (200, 400, 406, 415)."
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
+import io
 import json
 import shutil
 import subprocess
@@ -15,13 +18,25 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
+from functions.core.config import DEFAULT_LOW_CONFIDENCE_THRESHOLD
+from functions.core.imaging import preprocess
 from model import inference
+from model.calibrate import expected_calibration_error, report_on_test_split, write_block
 from model.evaluate import evaluate
 from model.inference import DigitModel, ModelResponse, load_model
 from model.mnist_data import load_split, through_upload_path
 
 WEIGHTS_DIR = Path(inference.__file__).resolve().parent / "weights"
+# The issue's goal: at least 90% of the non-digits flagged (unsure, or refused as no digit).
+NON_DIGITS_FLAGGED_GOAL = 0.9
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +202,96 @@ def test_inference_module_is_self_contained(tmp_path: Path) -> None:
     status, body = result.stdout.split(" ", 1)
     assert status == "200"
     assert len(json.loads(body)["predictions"][0]["probabilities"]) == 10
+
+
+# --- Calibration (model/calibrate.py) ---
+
+
+def test_the_committed_calibration_was_fitted_on_the_committed_weights(model: DigitModel) -> None:
+    """A retrained model without a new calibration would fail here, not in production."""
+    recorded = json.loads((WEIGHTS_DIR / "calibration.json").read_text())
+    assert inference.CALIBRATED_SHA256 == model.sha256 == recorded["sha256"]
+    assert model.calibration is not None
+    assert model.calibration.temperature == pytest.approx(recorded["temperature"], abs=1e-6)
+
+
+def test_served_probabilities_are_a_distribution_that_keeps_the_networks_ranking(
+    model: DigitModel, test_digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    tensors, _ = test_digits
+    served, raw = model.calibrated_proba(tensors), model.predict_proba(tensors)
+    assert np.allclose(served.sum(axis=1), 1.0, atol=1e-5) and (served >= 0).all()
+    assert (np.argsort(served, axis=1)[:, -3:] == np.argsort(raw, axis=1)[:, -3:]).all()
+    assert not np.allclose(served, raw, atol=1e-3)  # the calibration does something
+
+
+def test_a_clean_digit_is_sure_and_marks_that_are_no_digit_are_not(model: DigitModel, test_digits: tuple[np.ndarray, np.ndarray]) -> None:
+    """Given a real digit, a filled blob (a tap, once scaled up) and a zig-zag, through
+    the upload path: only the digit's confidence reaches the stack's threshold."""
+    tensors, labels = test_digits
+    blob = Image.new("L", (280, 280), 255)
+    ImageDraw.Draw(blob).ellipse((120, 120, 140, 140), fill=0)
+    zigzag = Image.new("L", (280, 280), 255)
+    ImageDraw.Draw(zigzag).line([(40, 80), (80, 200), (120, 80), (160, 200), (200, 80), (240, 200)], fill=0, width=18)
+    marks = np.stack([preprocess(_png(image)).tensor for image in (blob, zigzag)])
+
+    digit_confidence = model.calibrated_proba(tensors[:1]).max()
+    mark_confidence = model.calibrated_proba(marks).max(axis=1)
+    assert digit_confidence >= DEFAULT_LOW_CONFIDENCE_THRESHOLD
+    assert (mark_confidence < DEFAULT_LOW_CONFIDENCE_THRESHOLD).all(), mark_confidence
+
+
+def test_weights_the_calibration_was_not_fitted_on_are_served_raw(tmp_path: Path, test_digits: tuple[np.ndarray, np.ndarray]) -> None:
+    """Another model's calibration would be wrong for these weights: its softmax is served as it is."""
+    with np.load(inference.default_weights_path()) as weights:
+        arrays = {name: weights[name] for name in weights.files}
+    arrays["dense2.b"] = arrays["dense2.b"] + 0.001
+    np.savez(tmp_path / "digits-other.npz", **arrays)
+    other = inference.model_fn(str(tmp_path))
+    tensors, _ = test_digits
+    assert other.calibration is None
+    assert np.array_equal(other.calibrated_proba(tensors[:4]), other.predict_proba(tensors[:4]))
+
+
+def test_calibrate_writes_the_block_inference_reads_back(tmp_path: Path, model: DigitModel, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert model.calibration is not None
+    copy = tmp_path / "inference.py"
+    copy.write_text(Path(inference.__file__).read_text())
+    changed = dataclasses.replace(model.calibration, temperature=0.5, b2=-1.25, w2=model.calibration.w2 * 2)
+
+    write_block(changed, "ab" * 32, copy)
+
+    spec = importlib.util.spec_from_file_location("rewritten_inference", copy)
+    assert spec is not None and spec.loader is not None
+    rewritten = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, rewritten)  # dataclasses look their module up
+    spec.loader.exec_module(rewritten)
+    read_back = rewritten.Calibration.committed()
+    assert rewritten.CALIBRATED_SHA256 == "ab" * 32
+    assert (read_back.temperature, read_back.b2) == (0.5, -1.25)
+    for name in ("w1", "b1", "w2"):
+        assert np.array_equal(getattr(read_back, name), getattr(changed, name).astype(np.float32)), name
+
+
+def test_the_expected_calibration_error_of_known_cases() -> None:
+    sure_and_right = expected_calibration_error(np.full(100, 0.99), np.ones(100, bool))
+    assert sure_and_right == pytest.approx(0.01)
+    half_right = expected_calibration_error(np.full(100, 0.9), np.arange(100) % 2 == 0)
+    assert half_right == pytest.approx(0.4)
+
+
+@pytest.mark.slow
+def test_calibration_and_the_not_a_digit_flag_meet_their_goals_through_the_upload_path(model: DigitModel) -> None:
+    """On the 10k MNIST test digits as PNG uploads and the repo's evaluation non-digits
+    (letters, words and symbols none of which the calibration saw): ECE falls, >= 99.5%
+    stay right, >= 98.5% right and not flagged, and the figures are the recorded ones."""
+    report = report_on_test_split(model)
+    recorded = json.loads((WEIGHTS_DIR / "calibration.json").read_text())["test"]
+
+    assert report["eceAfter"] < report["eceBefore"] / 4
+    assert report["accuracy"] >= 0.995
+    assert report["rightAndNotFlagged"] >= 0.985
+    assert report["nonDigitsFlagged"]["dots"] >= 0.99
+    assert report["nonDigitsFlaggedOverall"] >= NON_DIGITS_FLAGGED_GOAL
+    for key in ("eceBefore", "eceAfter", "accuracy", "rightAndNotFlagged", "nonDigitsFlaggedOverall"):
+        assert report[key] == pytest.approx(recorded[key], abs=0.002), key
