@@ -577,7 +577,8 @@ def expected_calibration_error(confidence: np.ndarray, right: np.ndarray, bins: 
 
 def report_on_test_split(model: DigitModel) -> dict[str, Any]:
     """ECE before and after, accuracy and right-and-not-flagged on the 10k test digits
-    through the upload path; flag rates of the evaluation non-digits by kind."""
+    through the upload path; by kind, how many evaluation non-digits are flagged
+    (refused as ``NoDigitFound`` or answered unsure) and how many refused."""
     digits, labels = load_split("test")
     tensors, refused = upload_path([as_png(d) for d in digits])
     assert not refused.any(), "a test digit was refused as blank"
@@ -592,6 +593,7 @@ def report_on_test_split(model: DigitModel) -> dict[str, Any]:
         "rightAndNotFlagged": round(float((right & ~flagged(served)).mean()), 5),
         "digitsFlagged": round(float(flagged(served).mean()), 5),
         "nonDigitsFlagged": {},
+        "nonDigitsRefused": {},
         "nonDigitsPerKind": EVALUATION_PER_KIND,
     }
     rates = []
@@ -600,6 +602,7 @@ def report_on_test_split(model: DigitModel) -> dict[str, Any]:
         kind_served = np.concatenate(batched(model.calibrated_proba, kind_tensors))
         rate = float((flagged(kind_served) | kind_refused).mean())
         report["nonDigitsFlagged"][kind] = round(rate, 4)
+        report["nonDigitsRefused"][kind] = round(float(kind_refused.mean()), 4)
         rates.append(rate)
     report["nonDigitsFlaggedOverall"] = round(float(np.mean(rates)), 4)
     return report

@@ -48,6 +48,16 @@ FLOOR_OVER_NOISE = 3.0
 BACKGROUND_GRID = 8
 # Ink narrower than this at working resolution is looked at again in more detail.
 SMALL_INK_SIDE = 64
+# A mark is a dot or a short dash, not a digit, when it spans fewer than this many
+# of its own stroke widths (the side of the largest square of ink in it) and is
+# small in the upload. Measured on the project's sets (model/calibrate.py): taps
+# and dashes span 1.4-1.9 stroke widths; among 20,000 MNIST training digits sent
+# as PNGs the boldest span 1.85, but each fills over 0.6 of its image.
+DOT_MAX_STROKES = 2.5
+# ...and it is small when its longer side is under this share of the upload's
+# shorter side (a tap on the pad is 0.07 of it, the smallest drawn digit 0.3).
+DOT_MAX_SHARE = 0.2
+TOO_SMALL_MESSAGE = "The mark is too small to be a digit. Please draw the digit bigger."
 # Formats whose pixels are exact (and WebP's lossless kind), so that a block's most
 # ink-like pixel is ink, not compression noise: they are reduced to working size
 # keeping their thinnest strokes.
@@ -156,6 +166,7 @@ def preprocess(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Preprocesse
     working = _working_image(source, lossless)
     # A digit a few working pixels across is no speck when there is more detail to look at.
     ink = _find_ink(working, specks_are_ink=_has_more_detail(working.size, info))
+    share = ink.longer_side() / min(working.size)
     region = _closer_look_region(ink, info)
     if region is not None:
         # A small digit in a big photo: look again at its surroundings in full detail.
@@ -164,6 +175,8 @@ def preprocess(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Preprocesse
             with _reading(info):
                 detailed = _decoded(Image.open(io.BytesIO(data), formats=[info.format.upper()]), region.wanted_side)
         ink = _find_ink(_working_image(detailed, lossless, region.fractions))
+    if share < DOT_MAX_SHARE and ink.spans_in_strokes() < DOT_MAX_STROKES:
+        raise NoDigitFound(TOO_SMALL_MESSAGE)
     return Preprocessed(_center(ink.levels()), info)
 
 
@@ -429,6 +442,15 @@ class _Ink:
     floor: float  # surely paper below this
     box: tuple[int, int, int, int]  # left, top, right, bottom of the ink
 
+    def longer_side(self) -> int:
+        left, top, right, bottom = self.box
+        return max(right - left, bottom - top)
+
+    def spans_in_strokes(self) -> float:
+        """The ink's longer side in stroke widths: a dot's is about 1.4, a digit's 3 or more."""
+        left, top, right, bottom = self.box
+        return self.longer_side() / _largest_square_side(self.strength[top:bottom, left:right] > self.threshold)
+
     def levels(self) -> np.ndarray:
         """The ink cropped to its box, 0 (paper) to 1 (full ink)."""
         left, top, right, bottom = self.box
@@ -482,6 +504,19 @@ def _neighbour_count(mask: np.ndarray) -> np.ndarray:
         for dx in range(3):
             count += padded[dy : dy + height, dx : dx + width]
     return count
+
+
+def _largest_square_side(mask: np.ndarray) -> int:
+    """Side of the largest square of set pixels (odd sides): each 3x3 erosion takes
+    a pixel off every side, and outside the mask counts as unset."""
+    side, remaining = 1, mask
+    while True:
+        padded = np.pad(remaining, 1)
+        height, width = remaining.shape
+        remaining = np.logical_and.reduce([padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)])
+        if not remaining.any():
+            return side
+        side += 2
 
 
 def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:

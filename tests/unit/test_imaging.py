@@ -23,6 +23,7 @@ from functions.core.errors import (
 from functions.core.imaging import (
     DEFAULT_MAX_PIXELS,
     MAX_IMAGE_BYTES,
+    TOO_SMALL_MESSAGE,
     decode_upload,
     inspect,
     preprocess,
@@ -375,6 +376,43 @@ def test_a_blank_jpeg_photo_of_paper_has_no_digit() -> None:
 
     with pytest.raises(NoDigitFound):
         preprocess(imagegen.encode(paper, "JPEG", quality=60))
+
+
+@pytest.mark.parametrize(
+    "strokes",
+    [[[(0.4, 0.6)]], [[(0.7, 0.3), (0.72, 0.31)]], [[(0.2, 0.8), (0.23, 0.78)]]],
+    ids=["tap", "short-dash", "dash-near-a-corner"],
+)
+@pytest.mark.parametrize("pen", [14.0, 20.0, 28.0])
+def test_a_tap_or_a_dash_on_the_pad_is_too_small_to_be_a_digit(strokes: list[list[tuple[float, float]]], pen: float) -> None:
+    """Given a dot or a dash a pen's width long on the 280 px pad, then the answer is
+    422 asking for a bigger drawing, not a confident guess."""
+    coverage = imagegen.stroke_digit(strokes, 280, pen)
+
+    with pytest.raises(NoDigitFound) as refused:
+        preprocess(imagegen.canvas_export(coverage))
+    assert refused.value.message == TOO_SMALL_MESSAGE
+    assert_person_readable(refused.value)
+
+
+def test_a_dot_in_a_large_photo_is_too_small_to_be_a_digit() -> None:
+    dot = imagegen.stroke_digit([[(0.5, 0.5)]], 60, 16.0)
+    photo = imagegen.photo(imagegen.place(dot, (1600, 1200), (700, 500)), (20, 20, 30), (235, 230, 220))
+
+    with pytest.raises(NoDigitFound) as refused:
+        preprocess(imagegen.encode(photo, "JPEG", quality=90))
+    assert refused.value.message == TOO_SMALL_MESSAGE
+
+
+@pytest.mark.parametrize("pen", [30.0, 45.0])
+def test_a_bold_one_is_a_digit_not_a_dash(pen: float) -> None:
+    """Given a short, very bold 1 (its height under 2.5 stroke widths is possible
+    only when it is large in the image), then it is read, not refused as a dot."""
+    coverage = imagegen.stroke_digit([[(0.5, 0.35), (0.5, 0.65)]], 140, pen)
+
+    tensor = preprocess(imagegen.canvas_export(coverage)).tensor
+
+    assert float(tensor.max()) == 1.0
 
 
 # The image field of a request.

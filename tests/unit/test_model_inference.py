@@ -226,11 +226,12 @@ def test_served_probabilities_are_a_distribution_that_keeps_the_networks_ranking
 
 
 def test_a_clean_digit_is_sure_and_marks_that_are_no_digit_are_not(model: DigitModel, test_digits: tuple[np.ndarray, np.ndarray]) -> None:
-    """Given a real digit, a filled blob (a tap, once scaled up) and a zig-zag, through
-    the upload path: only the digit's confidence reaches the stack's threshold."""
+    """Given a real digit, a filled blob (too large to be refused as a dot) and a
+    zig-zag, through the upload path: only the digit's confidence reaches the
+    stack's threshold."""
     tensors, labels = test_digits
     blob = Image.new("L", (280, 280), 255)
-    ImageDraw.Draw(blob).ellipse((120, 120, 140, 140), fill=0)
+    ImageDraw.Draw(blob).ellipse((90, 90, 190, 190), fill=0)
     zigzag = Image.new("L", (280, 280), 255)
     ImageDraw.Draw(zigzag).line([(40, 80), (80, 200), (120, 80), (160, 200), (200, 80), (240, 200)], fill=0, width=18)
     marks = np.stack([preprocess(_png(image)).tensor for image in (blob, zigzag)])
