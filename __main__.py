@@ -29,8 +29,9 @@ workflow = Workflow(
     endpoint=model.endpoint,
 )
 api = Api("api", settings, workflow.state_machine, workflow.functions["history"])
-site = Site("site", settings, ROOT / "site", api_stage=api.stage, api_id=api.rest_api.id,
-            origin_header=api.origin_header)
+site = Site(
+    "site", settings, ROOT / "site", api_stage=api.stage, api_id=api.rest_api.id, origin_header=api.origin_header
+)
 monitoring = Monitoring("monitoring", settings, monitored_names(api, workflow, model, storage))
 
 pulumi.export("siteUrl", site.url)
@@ -38,5 +39,7 @@ pulumi.export("apiUrl", api.url)
 pulumi.export("stateMachineArn", workflow.state_machine.arn)
 pulumi.export("endpointName", model.endpoint.name)
 pulumi.export("tableName", storage.table.name)
-pulumi.export("consoleLinks", console_links(settings, workflow.state_machine.arn, workflow.log_group.name,
-                                            monitoring.dashboard.dashboard_name))
+pulumi.export(
+    "consoleLinks",
+    console_links(settings, workflow.state_machine.arn, workflow.log_group.name, monitoring.dashboard.dashboard_name),
+)

@@ -67,7 +67,6 @@ def describe(label: str, samples: list[float]) -> str:
     )
 
 
-
 def http_client(base_url: str) -> httpx.Client:
     return httpx.Client(base_url=base_url, timeout=30.0, transport=httpx.HTTPTransport(socket_options=NO_DELAY))
 
@@ -158,8 +157,7 @@ def main() -> None:
     p50, floor_p50 = percentile(latencies, 0.5), percentile(floor, 0.5)
     print(describe("POST /api/predictions, sequential", latencies))
     print(
-        f"{args.clients} clients for {args.seconds:.0f} s: {rate:.1f} predictions/s "
-        f"({succeeded} ok, {failed} failed)"
+        f"{args.clients} clients for {args.seconds:.0f} s: {rate:.1f} predictions/s ({succeeded} ok, {failed} failed)"
     )
     print("\nwhere a sequential request's time goes (medians):")
     handlers_ms, execution_ms = statistics.median(stage_totals), statistics.median(executions)

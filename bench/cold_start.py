@@ -43,8 +43,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bench.cold_start_probe import HEAVY_PACKAGES
-
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = Path(__file__).resolve().parent / "cold_start_probe.py"
 HANDLERS = ("validate", "preprocess", "invoke_model", "persist", "history")
@@ -97,7 +95,13 @@ def current_runtime(checkout: Path = ROOT) -> Runtime:
 
 def lambda_like_runtime(checkout: Path = ROOT, function_bytecode: bool = True) -> Runtime:
     """Python 3.12, an x86_64 twin of the layer, the function code as deployed."""
-    from components.layer_builder import LayerSpec, build_function_code, build_layer, find_target_python, pinned_requirements
+    from components.layer_builder import (
+        LayerSpec,
+        build_function_code,
+        build_layer,
+        find_target_python,
+        pinned_requirements,
+    )
     from components.workflow import LAYER_PACKAGES
 
     cache = ROOT / ".cache" / "bench"
@@ -133,7 +137,7 @@ def lambda_environment(endpoint_url: str) -> dict[str, str]:
 class _StubAws(BaseHTTPRequestHandler):
     """DynamoDB and the SageMaker runtime, as far as one call of each handler needs."""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         target = self.headers.get("X-Amz-Target", "")
         if self.path.startswith("/endpoints/"):
@@ -180,7 +184,10 @@ def first_events() -> dict[str, Any]:
     ImageDraw.Draw(canvas).line([(60, 60), (220, 60), (120, 240)], fill=0, width=18)
     png = io.BytesIO()
     canvas.save(png, "PNG")
-    request = {"requestId": "cold-start", "request": {"image": base64.b64encode(png.getvalue()).decode(), "clientId": "bench"}}
+    request = {
+        "requestId": "cold-start",
+        "request": {"image": base64.b64encode(png.getvalue()).decode(), "clientId": "bench"},
+    }
     with redirect_stdout(io.StringIO()):  # their metrics, printed for CloudWatch
         validated = validate.build(Settings(log_level="ERROR"))(request, None)
         preprocessed = preprocess.build(Settings(log_level="ERROR"))(validated, None)
@@ -192,11 +199,23 @@ def first_events() -> dict[str, Any]:
         "invoke_model": preprocessed,
         "persist": {**{k: v for k, v in preprocessed.items() if k != "tensor"}, "prediction": prediction},
         "history": {
-            "resource": "/api/predictions", "path": "/api/predictions", "httpMethod": "GET",
-            "headers": {}, "multiValueHeaders": {}, "queryStringParameters": page_query,
+            "resource": "/api/predictions",
+            "path": "/api/predictions",
+            "httpMethod": "GET",
+            "headers": {},
+            "multiValueHeaders": {},
+            "queryStringParameters": page_query,
             "multiValueQueryStringParameters": {key: [value] for key, value in page_query.items()},
-            "pathParameters": None, "stageVariables": None, "body": None, "isBase64Encoded": False,
-            "requestContext": {"requestId": "cold-start", "path": "/api/predictions", "httpMethod": "GET", "stage": "api"},
+            "pathParameters": None,
+            "stageVariables": None,
+            "body": None,
+            "isBase64Encoded": False,
+            "requestContext": {
+                "requestId": "cold-start",
+                "path": "/api/predictions",
+                "httpMethod": "GET",
+                "stage": "api",
+            },
         },
     }
 
@@ -226,8 +245,9 @@ def cpu_capped(memory_mb: int | None) -> Iterator[list[str]]:
         group.rmdir()
 
 
-def measure_once(handler: str, event_file: Path, runtime: Runtime, environment: Mapping[str, str],
-                 prefix: Sequence[str] = ()) -> ColdStart:
+def measure_once(
+    handler: str, event_file: Path, runtime: Runtime, environment: Mapping[str, str], prefix: Sequence[str] = ()
+) -> ColdStart:
     with tempfile.TemporaryDirectory() as scratch:
         result_file = Path(scratch) / "result.json"
         env = {
@@ -238,15 +258,23 @@ def measure_once(handler: str, event_file: Path, runtime: Runtime, environment: 
         }
         subprocess.run(
             [*prefix, runtime.python, "-s", str(PROBE), handler, str(event_file), str(result_file)],
-            env=env, cwd=scratch, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True,
+            env=env,
+            cwd=scratch,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=True,
         )
         result = json.loads(result_file.read_text())
     return ColdStart(handler, result["importMs"], result["firstCallMs"], result["cpuMs"], tuple(result["heavy"]))
 
 
-def measure(runtime: Runtime, runs: int, memory_mb: int | None = None,
-            environment_changes: Callable[[dict[str, str]], dict[str, str]] = dict,
-            handlers: Sequence[str] = HANDLERS) -> list[ColdStart]:
+def measure(
+    runtime: Runtime,
+    runs: int,
+    memory_mb: int | None = None,
+    environment_changes: Callable[[dict[str, str]], dict[str, str]] = dict,
+    handlers: Sequence[str] = HANDLERS,
+) -> list[ColdStart]:
     """Median cold start of each handler over ``runs`` fresh processes."""
     with stub_aws() as endpoint, tempfile.TemporaryDirectory() as scratch, cpu_capped(memory_mb) as prefix:
         environment = environment_changes(lambda_environment(endpoint))
@@ -257,41 +285,59 @@ def measure(runtime: Runtime, runs: int, memory_mb: int | None = None,
             event_file = Path(scratch) / f"{handler}.json"
             event_file.write_text(json.dumps(event))
             samples = [measure_once(handler, event_file, runtime, environment, prefix) for _ in range(runs)]
-            results.append(ColdStart(
-                handler,
-                statistics.median(s.import_ms for s in samples),
-                statistics.median(s.first_call_ms for s in samples),
-                statistics.median(s.cpu_ms for s in samples),
-                samples[-1].heavy,
-            ))
+            results.append(
+                ColdStart(
+                    handler,
+                    statistics.median(s.import_ms for s in samples),
+                    statistics.median(s.first_call_ms for s in samples),
+                    statistics.median(s.cpu_ms for s in samples),
+                    samples[-1].heavy,
+                )
+            )
     return results
 
 
 def print_table(title: str, results: Sequence[ColdStart], projected_mb: Sequence[int] = PROJECTED_MEMORY_MB) -> None:
     print(f"\n{title}")
     projected = "".join(f"{f'at {mb} MB':>11}" for mb in projected_mb)
-    print(f"{'handler':<14}{'import ms':>11}{'first call':>12}{'total':>8}{'CPU ms':>8}{projected}   heavy packages loaded")
+    print(
+        f"{'handler':<14}{'import ms':>11}{'first call':>12}{'total':>8}{'CPU ms':>8}{projected}   heavy packages "
+        "loaded"
+    )
     for r in results:
         at_memory = "".join(f"{r.at_memory_ms(mb):>11.0f}" for mb in projected_mb)
-        print(f"{r.handler:<14}{r.import_ms:>11.0f}{r.first_call_ms:>12.0f}{r.total_ms:>8.0f}{r.cpu_ms:>8.0f}{at_memory}"
-              f"   {', '.join(r.heavy) or '-'}")
+        print(
+            f"{r.handler:<14}{r.import_ms:>11.0f}{r.first_call_ms:>12.0f}{r.total_ms:>8.0f}{r.cpu_ms:>8.0f}{at_memory}"
+            f"   {', '.join(r.heavy) or '-'}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="fresh processes per handler (the median is shown)")
-    parser.add_argument("--lambda-like", action="store_true", help="Python 3.12, a twin of the layer, deployed bytecode")
-    parser.add_argument("--memory", default="", help="also with the CPU capped for these memory sizes, e.g. 256,512,1024")
+    parser.add_argument(
+        "--lambda-like", action="store_true", help="Python 3.12, a twin of the layer, deployed bytecode"
+    )
+    parser.add_argument(
+        "--memory", default="", help="also with the CPU capped for these memory sizes, e.g. 256,512,1024"
+    )
     args = parser.parse_args()
 
     runtime = lambda_like_runtime() if args.lambda_like else current_runtime()
-    where = f"{'Python 3.12, x86_64 twin of the layer' if args.lambda_like else 'this interpreter'}, median of {args.runs}"
-    print_table(f"Cold start per handler at full CPU ({where}): module import + first call, wall ms;\n"
-                f"CPU ms of both, and the cold start it makes at Lambda's CPU share for a memory size",
-                measure(runtime, args.runs))
+    where = (
+        f"{'Python 3.12, x86_64 twin of the layer' if args.lambda_like else 'this interpreter'}, median of {args.runs}"
+    )
+    print_table(
+        f"Cold start per handler at full CPU ({where}): module import + first call, wall ms;\n"
+        f"CPU ms of both, and the cold start it makes at Lambda's CPU share for a memory size",
+        measure(runtime, args.runs),
+    )
     for memory in filter(None, args.memory.split(",")):
-        print_table(f"Measured with the CPU capped to {int(memory) / FULL_CPU_MEMORY_MB:.0%} of one core ({memory} MB)",
-                    measure(runtime, args.runs, int(memory)), ())
+        print_table(
+            f"Measured with the CPU capped to {int(memory) / FULL_CPU_MEMORY_MB:.0%} of one core ({memory} MB)",
+            measure(runtime, args.runs, int(memory)),
+            (),
+        )
 
 
 if __name__ == "__main__":

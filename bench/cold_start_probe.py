@@ -38,7 +38,7 @@ def probe(handler_name: str, event: Any) -> dict[str, Any]:
     """Wall time and CPU time (all threads) of the import and of the first call."""
     started, started_cpu = time.perf_counter(), time.process_time()
     module = importlib.import_module(f"functions.handlers.{handler_name}")
-    imported, imported_cpu = time.perf_counter(), time.process_time()
+    imported = time.perf_counter()
     module.handler(event, Context())
     called, called_cpu = time.perf_counter(), time.process_time()
     return {

@@ -80,37 +80,63 @@ PRICES: dict[str, Price] = {
     "waf_web_acl_month": Price(5.00, "web ACL-month", _FACTS, _SEEN_2026, True),
     "waf_rule_month": Price(1.00, "rule-month", _FACTS, _SEEN_2026, True),
     "api_gateway_rest_requests": Price(
-        4.25 / MILLION, "REST API request, first 333M",
+        4.25 / MILLION,
+        "REST API request, first 333M",
         "Singapore figure kept from this script's first version; not confirmed (us-east-1: $3.50 per 1M)",
-        _EARLIER, False),
-    "sfn_express_requests": Price(1.00 / MILLION, "Express execution",
-                                  "us-east-1 list price; not confirmed for ap-southeast-1", _EARLIER, False),
-    "sfn_express_gb_second": Price(0.00001667, "GB-second (64 MB at least, 100 ms steps)",
-                                   "us-east-1 list price; not confirmed for ap-southeast-1", _EARLIER, False),
+        _EARLIER,
+        False,
+    ),
+    "sfn_express_requests": Price(
+        1.00 / MILLION, "Express execution", "us-east-1 list price; not confirmed for ap-southeast-1", _EARLIER, False
+    ),
+    "sfn_express_gb_second": Price(
+        0.00001667,
+        "GB-second (64 MB at least, 100 ms steps)",
+        "us-east-1 list price; not confirmed for ap-southeast-1",
+        _EARLIER,
+        False,
+    ),
     "lambda_requests": Price(0.20 / MILLION, "invocation", _FACTS, _SEEN_2026, True),
     "lambda_arm_gb_second": Price(0.0000133334, "GB-second, arm64", _FACTS, _SEEN_2026, True),
     "dynamodb_write_units": Price(0.71 / MILLION, "write request unit, on demand", _FACTS, _SEEN_2026, True),
     "dynamodb_read_units": Price(0.1425 / MILLION, "read request unit, on demand", _FACTS, _SEEN_2026, True),
     "dynamodb_storage_gb_month": Price(
-        0.285, "GB-month, Standard table class",
+        0.285,
+        "GB-month, Standard table class",
         "us-east-1's $0.25 scaled by Singapore's write-unit price ratio (0.71 / 0.625); not confirmed",
-        _SEEN_2026, False),
+        _SEEN_2026,
+        False,
+    ),
     "dynamodb_pitr_gb_month": Price(
-        0.228, "GB-month of table, continuous backups",
+        0.228,
+        "GB-month of table, continuous backups",
         "us-east-1's $0.20 scaled by Singapore's write-unit price ratio (0.71 / 0.625); not confirmed",
-        _SEEN_2026, False),
+        _SEEN_2026,
+        False,
+    ),
     "logs_ingest_gb": Price(0.70, "GB ingested", _FACTS, _SEEN_2026, True),
     "logs_storage_gb_month": Price(0.03, "GB-month stored", _FACTS, _SEEN_2026, True),
     "cloudwatch_metric_month": Price(0.30, "custom metric-month", _FACTS, _SEEN_2026, True),
     "cloudwatch_dashboard_month": Price(3.00, "dashboard-month", _FACTS, _SEEN_2026, True),
     "cloudwatch_alarm_metric_month": Price(0.10, "alarm metric-month", _FACTS, _SEEN_2026, True),
-    "kms_key_month": Price(1.00, "customer-managed key-month",
-                           "AWS KMS pricing, the same in every commercial region; not confirmed for ap-southeast-1", _EARLIER, False),
+    "kms_key_month": Price(
+        1.00,
+        "customer-managed key-month",
+        "AWS KMS pricing, the same in every commercial region; not confirmed for ap-southeast-1",
+        _EARLIER,
+        False,
+    ),
     "xray_traces": Price(5.00 / MILLION, "trace recorded", _FACTS, _SEEN_2026, True),
-    "sagemaker_serverless_gb_second": Price(0.0000240, "GB-second of inference",
-                                            "not confirmed for ap-southeast-1", _EARLIER, False),
-    "sagemaker_provisioned_gb_second": Price(0.0000048, "GB-second kept warm (provisioned concurrency)",
-                                             "us-east-1 list price; not confirmed for ap-southeast-1", _EARLIER, False),
+    "sagemaker_serverless_gb_second": Price(
+        0.0000240, "GB-second of inference", "not confirmed for ap-southeast-1", _EARLIER, False
+    ),
+    "sagemaker_provisioned_gb_second": Price(
+        0.0000048,
+        "GB-second kept warm (provisioned concurrency)",
+        "us-east-1 list price; not confirmed for ap-southeast-1",
+        _EARLIER,
+        False,
+    ),
     "sagemaker_data_gb": Price(0.016, "GB processed in and out", "not confirmed for ap-southeast-1", _EARLIER, False),
     "sagemaker_ml_c6i_large_hour": Price(0.122, "instance-hour", "not confirmed for ap-southeast-1", _EARLIER, False),
 }
@@ -181,9 +207,8 @@ def measure(runs: int) -> Measured:
     os.environ.update(RUNTIME_ENVIRONMENT)
     from bench.cold_start import first_events
     from bench.in_process import workflow_handlers
-    from functions.core.history.dynamodb_store import item_size, stored_attributes
-
     from bench.timing import median_ms
+    from functions.core.history.dynamodb_store import item_size, stored_attributes
     from functions.core.predictions import decode_tensor, model_request_body
     from model.inference import JSON_CONTENT_TYPE, load_model, transform_fn
 
@@ -231,10 +256,15 @@ def _predict(handlers: Mapping[str, Any], body: Any, request_id: str, samples: d
 
 def from_file(path: Path) -> Measured:
     data = json.loads(path.read_text())
-    return Measured({task: float(data[task]) for task in TASKS}, float(data["model"]), int(data["modelPayloadBytes"]),
-                    int(data["itemBytes"]),
-                    int(data["storedItemBytes"]), int(data["requestBytes"]),
-                    {level: int(size) for level, size in data.get("logBytes", {}).items()})
+    return Measured(
+        {task: float(data[task]) for task in TASKS},
+        float(data["model"]),
+        int(data["modelPayloadBytes"]),
+        int(data["itemBytes"]),
+        int(data["storedItemBytes"]),
+        int(data["requestBytes"]),
+        {level: int(size) for level, size in data.get("logBytes", {}).items()},
+    )
 
 
 @dataclass(frozen=True)
@@ -248,13 +278,22 @@ class PageLoad:
 def page_load(site_dir: Path = ROOT / "site") -> PageLoad:
     """index.html and what it loads (the stylesheet, the favicon, the ES modules but
     the console's), gzip-compressed as CloudFront sends them (the site's behaviour compresses)."""
-    files = [site_dir / "index.html", site_dir / "favicon.svg", site_dir / "css" / "app.css",
-             *(path for path in sorted(site_dir.glob("js/*.js")) if path.name != "console.js")]
+    files = [
+        site_dir / "index.html",
+        site_dir / "favicon.svg",
+        site_dir / "css" / "app.css",
+        *(path for path in sorted(site_dir.glob("js/*.js")) if path.name != "console.js"),
+    ]
     return PageLoad(len(files), sum(len(gzip.compress(path.read_bytes())) for path in files))
 
 
-def variable_costs(settings: StackSettings, measured: Measured, usage: Usage = USAGE,
-                   page: PageLoad | None = None, prices: Mapping[str, Price] = PRICES) -> dict[str, float]:
+def variable_costs(
+    settings: StackSettings,
+    measured: Measured,
+    usage: Usage = USAGE,
+    page: PageLoad | None = None,
+    prices: Mapping[str, Price] = PRICES,
+) -> dict[str, float]:
     """USD per million predictions, by service."""
     p = {name: price.usd for name, price in prices.items()}
     page = page or page_load()
@@ -269,9 +308,10 @@ def variable_costs(settings: StackSettings, measured: Measured, usage: Usage = U
     retention_days = settings.history_ttl_days or usage.retention_days_if_forever
     retention_months = retention_days / DAYS_PER_MONTH
 
-    lambda_gb_s = sum(
-        math.ceil(measured.durations_ms[task]) / 1000 * settings.lambda_memory_mb[task] / 1024 for task in TASKS
-    ) + history_calls * usage.history_call_ms / 1000 * settings.lambda_memory_mb["history"] / 1024
+    lambda_gb_s = (
+        sum(math.ceil(measured.durations_ms[task]) / 1000 * settings.lambda_memory_mb[task] / 1024 for task in TASKS)
+        + history_calls * usage.history_call_ms / 1000 * settings.lambda_memory_mb["history"] / 1024
+    )
     workflow_ms = sum(measured.durations_ms.values()) + SFN_TRANSITION_OVERHEAD_MS
     sfn_billed_s = math.ceil(workflow_ms / 100) / 10
 
@@ -284,9 +324,12 @@ def variable_costs(settings: StackSettings, measured: Measured, usage: Usage = U
     table_bytes = measured.stored_item_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES
     index_bytes = index_entry_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES
 
-    traced = SAMPLING_FIXED_RATE if SAMPLING_RESERVOIR_PER_SECOND == 0 else 1.0  # a reservoir traces nearly all at this traffic
+    traced = (
+        SAMPLING_FIXED_RATE if SAMPLING_RESERVOIR_PER_SECOND == 0 else 1.0
+    )  # a reservoir traces nearly all at this traffic
     costs = {
-        "CloudFront": edge_requests * p["cloudfront_https_requests"] + bytes_out / GB * p["cloudfront_out_gb"]
+        "CloudFront": edge_requests * p["cloudfront_https_requests"]
+        + bytes_out / GB * p["cloudfront_out_gb"]
         + bytes_to_origin / GB * p["cloudfront_to_origin_gb"],
         "WAF": (edge_requests + api_requests) * p["waf_requests"] if settings.waf_enabled else 0.0,
         "API Gateway": api_requests * p["api_gateway_rest_requests"],
@@ -295,8 +338,10 @@ def variable_costs(settings: StackSettings, measured: Measured, usage: Usage = U
         "DynamoDB requests": write_units * p["dynamodb_write_units"] + read_units * p["dynamodb_read_units"],
         "DynamoDB storage": (table_bytes + index_bytes) / GB * retention_months * p["dynamodb_storage_gb_month"],
         "DynamoDB backups": table_bytes / GB * retention_months * p["dynamodb_pitr_gb_month"]
-        if settings.point_in_time_recovery else 0.0,
-        "CloudWatch Logs": _log_bytes(settings, measured, usage, api_requests, history_calls) / GB
+        if settings.point_in_time_recovery
+        else 0.0,
+        "CloudWatch Logs": _log_bytes(settings, measured, usage, api_requests, history_calls)
+        / GB
         * (p["logs_ingest_gb"] + settings.log_retention_days / DAYS_PER_MONTH * p["logs_storage_gb_month"]),
         "X-Ray": api_requests * traced * p["xray_traces"],
         "SageMaker": _sagemaker(settings, measured, usage, p),
@@ -304,8 +349,9 @@ def variable_costs(settings: StackSettings, measured: Measured, usage: Usage = U
     return {service: cost * MILLION for service, cost in costs.items()}
 
 
-def _log_bytes(settings: StackSettings, measured: Measured, usage: Usage, api_requests: float,
-               history_calls: float) -> float:
+def _log_bytes(
+    settings: StackSettings, measured: Measured, usage: Usage, api_requests: float, history_calls: float
+) -> float:
     """CloudWatch Logs bytes per prediction: handlers' lines and metrics, Lambda's
     own lines, API access logs, workflow events."""
     handlers = measured.log_bytes.get(settings.log_level, max(measured.log_bytes.values(), default=0))
@@ -319,8 +365,13 @@ def _log_bytes(settings: StackSettings, measured: Measured, usage: Usage, api_re
             # The raw upload appears in Validate's events, the item in Persist's and the
             # result, the tensor (~4 KB) in the states between.
             workflow += 3 * measured.request_bytes + 3 * measured.item_bytes + 10 * 4 * KB
-    return (handlers + history_calls * handlers_per_call + invocations * usage.platform_log_bytes_per_invocation
-            + api_requests * usage.access_log_bytes_per_request + workflow)
+    return (
+        handlers
+        + history_calls * handlers_per_call
+        + invocations * usage.platform_log_bytes_per_invocation
+        + api_requests * usage.access_log_bytes_per_request
+        + workflow
+    )
 
 
 def _sagemaker(settings: StackSettings, measured: Measured, usage: Usage, p: Mapping[str, float]) -> float:
@@ -341,7 +392,9 @@ def fixed_monthly(settings: StackSettings, prices: Mapping[str, Price] = PRICES)
     if settings.waf_enabled:
         costs["WAF web ACLs + rules"] = WEB_ACLS * (p["waf_web_acl_month"] + RULES_PER_WEB_ACL * p["waf_rule_month"])
     if settings.alarms_enabled:
-        costs["CloudWatch alarms + their KMS key"] = ALARM_METRICS * p["cloudwatch_alarm_metric_month"] + p["kms_key_month"]
+        costs["CloudWatch alarms + their KMS key"] = (
+            ALARM_METRICS * p["cloudwatch_alarm_metric_month"] + p["kms_key_month"]
+        )
     provisioned = settings.sagemaker.provisioned_concurrency
     if settings.sagemaker.mode == "serverless" and provisioned:
         memory_gb = settings.sagemaker.serverless_memory_mb / 1024
@@ -351,13 +404,20 @@ def fixed_monthly(settings: StackSettings, prices: Mapping[str, Price] = PRICES)
     if settings.sagemaker.mode == "instance":
         price = SAGEMAKER_INSTANCE_PRICES.get(settings.sagemaker.instance_type or "")
         if price is None:
-            raise SystemExit(f"no price known for {settings.sagemaker.instance_type}: add it to SAGEMAKER_INSTANCE_PRICES")
+            raise SystemExit(
+                f"no price known for {settings.sagemaker.instance_type}: add it to SAGEMAKER_INSTANCE_PRICES"
+            )
         costs["SageMaker instances"] = p[price] * HOURS_PER_MONTH * settings.sagemaker.instance_count
     return costs
 
 
-def estimate(settings: StackSettings, measured: Measured, volumes: Sequence[int], usage: Usage = USAGE,
-             page: PageLoad | None = None) -> dict[str, Any]:
+def estimate(
+    settings: StackSettings,
+    measured: Measured,
+    volumes: Sequence[int],
+    usage: Usage = USAGE,
+    page: PageLoad | None = None,
+) -> dict[str, Any]:
     """One stack's estimate, as ``--json`` prints it."""
     page = page or page_load()
     variable = variable_costs(settings, measured, usage, page)
@@ -369,7 +429,9 @@ def estimate(settings: StackSettings, measured: Measured, volumes: Sequence[int]
         "variableTotal": round(variable_total, 4),
         "fixedMonthly": round(fixed_total, 2),
         "fixedMonthlyItems": {name: round(cost, 2) for name, cost in fixed.items()},
-        "perMillionAllIn": {str(volume): round(variable_total + fixed_total * MILLION / volume, 4) for volume in volumes},
+        "perMillionAllIn": {
+            str(volume): round(variable_total + fixed_total * MILLION / volume, 4) for volume in volumes
+        },
         "prices": {name: asdict(price) for name, price in PRICES.items()},
         "usage": {**asdict(usage), "pageLoad": asdict(page)},
         "measured": asdict(measured),
@@ -397,8 +459,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--durations", type=Path, default=ROOT / "bench" / "results" / "handler_durations.json")
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--monthly-predictions", default=f"{MILLION},{100 * MILLION}",
-                        help="comma-separated monthly volumes for the all-in cost per million")
+    parser.add_argument(
+        "--monthly-predictions",
+        default=f"{MILLION},{100 * MILLION}",
+        help="comma-separated monthly volumes for the all-in cost per million",
+    )
     parser.add_argument("--json", action="store_true", help='print {"dev": {...}, "prod": {...}}')
     args = parser.parse_args(argv)
 
@@ -414,12 +479,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.json:
         print(json.dumps(estimates, indent=2))
         return
-    print(f"measured ({source}): " + ", ".join(f"{t} {measured.durations_ms[t]:.1f} ms" for t in TASKS)
-          + f", model {measured.model_ms:.2f} ms"
-          + f"; item {measured.item_bytes} B as JSON, {measured.stored_item_bytes} B stored; request {measured.request_bytes} B;"
-          + " log bytes per prediction " + ", ".join(f"{k} {v}" for k, v in measured.log_bytes.items()))
-    print_table(estimates, settings["dev"].region, f"{USAGE.predictions_per_visit:g} predictions per visit, "
-                f"{USAGE.corrections_per_prediction:.0%} corrected")
+    print(
+        f"measured ({source}): "
+        + ", ".join(f"{t} {measured.durations_ms[t]:.1f} ms" for t in TASKS)
+        + f", model {measured.model_ms:.2f} ms"
+        + f"; item {measured.item_bytes} B as JSON, {measured.stored_item_bytes} B stored; request "
+        f"{measured.request_bytes} B;"
+        + " log bytes per prediction "
+        + ", ".join(f"{k} {v}" for k, v in measured.log_bytes.items())
+    )
+    print_table(
+        estimates,
+        settings["dev"].region,
+        f"{USAGE.predictions_per_visit:g} predictions per visit, {USAGE.corrections_per_prediction:.0%} corrected",
+    )
 
 
 if __name__ == "__main__":

@@ -64,7 +64,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--history", choices=("sqlite", "dynamodb"), default="sqlite", help="history backend")
     parser.add_argument("--seed", type=int, default=7, help="random seed of the request mix")
     args = parser.parse_args(argv)
-    if not (0 < args.seconds <= 600 and 1 <= args.clients <= 64 and 0 <= args.invalid_share <= 1 and 0 <= args.kill_at < 1):
+    if not (
+        0 < args.seconds <= 600 and 1 <= args.clients <= 64 and 0 <= args.invalid_share <= 1 and 0 <= args.kill_at < 1
+    ):
         parser.error("bounds: 0 < seconds <= 600, 1 <= clients <= 64, 0 <= invalid-share <= 1, 0 <= kill-at < 1")
     return args
 
@@ -130,8 +132,11 @@ def main(argv: list[str] | None = None) -> int:
         current = {"url": base_url}
         memory.pid = server_pid(base_url)
         memory.start()
-        print(f"soak: {args.clients} clients for {args.seconds:.0f} s on {base_url}, "
-              f"{args.invalid_share:.0%} bad requests, SIGKILL at {args.kill_at:.0%}", flush=True)
+        print(
+            f"soak: {args.clients} clients for {args.seconds:.0f} s on {base_url}, "
+            f"{args.invalid_share:.0%} bad requests, SIGKILL at {args.kill_at:.0%}",
+            flush=True,
+        )
         started = time.monotonic()
         threads = run_clients(lambda: current["url"], args.clients, plan, stop, record, args.seed)
         if args.kill_at:
@@ -142,7 +147,11 @@ def main(argv: list[str] | None = None) -> int:
             current["url"] = stacks.enter_context(running_stack(data_dir, env=env))
             memory.pid = server_pid(current["url"])
             kill_window = (killed_at, time.monotonic() + KILL_SETTLE_SECONDS)
-            print(f"killed after {killed_at - started:.1f} s; restarted in {kill_window[1] - KILL_SETTLE_SECONDS - killed_at:.1f} s", flush=True)
+            print(
+                f"killed after {killed_at - started:.1f} s; restarted in "
+                f"{kill_window[1] - KILL_SETTLE_SECONDS - killed_at:.1f} s",
+                flush=True,
+            )
         time.sleep(max(0.0, started + args.seconds - time.monotonic()))
         stop.set()
         for thread in threads:
@@ -155,7 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     return report(outcomes, checked, memory, kill_window, elapsed)
 
 
-def report(outcomes: list[Outcome], checked: Audit, memory: MemoryWatch, kill_window: tuple[float, float] | None, elapsed: float) -> int:
+def report(
+    outcomes: list[Outcome],
+    checked: Audit,
+    memory: MemoryWatch,
+    kill_window: tuple[float, float] | None,
+    elapsed: float,
+) -> int:
     def by_kill(outcome: Outcome) -> bool:
         return kill_window is not None and kill_window[0] <= outcome.finished_at <= kill_window[1]
 
@@ -163,8 +178,12 @@ def report(outcomes: list[Outcome], checked: Audit, memory: MemoryWatch, kill_wi
     unexpected = Counter(
         f"{o.status} {o.code} (expected {o.expected_status} {o.expected_code})" for o in answered if not o.as_expected
     )
-    transport = Counter((o.code, "around the kill" if by_kill(o) else "UNEXPLAINED") for o in outcomes if o.status is None)
-    unexplained = sum(count for (_, when), count in transport.items() if when == "UNEXPLAINED") + sum(unexpected.values())
+    transport = Counter(
+        (o.code, "around the kill" if by_kill(o) else "UNEXPLAINED") for o in outcomes if o.status is None
+    )
+    unexplained = sum(count for (_, when), count in transport.items() if when == "UNEXPLAINED") + sum(
+        unexpected.values()
+    )
     steady = [o for o in answered if not by_kill(o)]
     predictions = [o.latency_ms for o in steady if o.status == 200]
     refusals = [o.latency_ms for o in steady if o.status != 200]
@@ -184,19 +203,30 @@ def report(outcomes: list[Outcome], checked: Audit, memory: MemoryWatch, kill_wi
     for (error_kind, when), count in transport.most_common():
         print(f"  {error_kind} ({when}): {count}")
     if predictions:
-        print(f"latency, 200s (outside the kill): p50 {percentile(predictions, 0.5):.1f} ms  p99 {percentile(predictions, 0.99):.1f} ms  (n={len(predictions)})")
+        print(
+            f"latency, 200s (outside the kill): p50 {percentile(predictions, 0.5):.1f} ms  p99 "
+            f"{percentile(predictions, 0.99):.1f} ms  (n={len(predictions)})"
+        )
     if refusals:
-        print(f"latency, errors (outside the kill): p50 {percentile(refusals, 0.5):.1f} ms  p99 {percentile(refusals, 0.99):.1f} ms  (n={len(refusals)})")
+        print(
+            f"latency, errors (outside the kill): p50 {percentile(refusals, 0.5):.1f} ms  p99 "
+            f"{percentile(refusals, 0.99):.1f} ms  (n={len(refusals)})"
+        )
     print_memory(memory)
     print(
-        f"audit after restart: {checked.checked} requests' histories checked; {checked.acknowledged} acknowledged items "
+        f"audit after restart: {checked.checked} requests' histories checked; {checked.acknowledged} acknowledged "
+        "items "
         f"all present exactly once: {not checked.problems}; in flight at the kill: {checked.in_flight} "
         f"({checked.in_flight_persisted} stored anyway, at most once each)"
     )
     for problem in checked.problems[:20]:
         print(f"  PROBLEM {problem}")
     ok = not checked.problems and unexplained == 0
-    print("soak: OK" if ok else f"soak: FAILED ({len(checked.problems)} history problems, {unexplained} unexplained errors)")
+    print(
+        "soak: OK"
+        if ok
+        else f"soak: FAILED ({len(checked.problems)} history problems, {unexplained} unexplained errors)"
+    )
     return 0 if ok else 1
 
 

@@ -31,12 +31,15 @@ def stack_region(stack: str) -> str:
 
 
 config = pulumi.Config()
-access = GitHubAccess("github", AccessSettings(
-    repository=Repository(config.require("githubOwner"), config.require("githubRepo")),
-    stack_regions={stack: stack_region(stack) for stack in DEPLOY_SUBJECTS},
-    state_bucket=config.get("stateBucket") or None,
-    existing_provider_arn=config.get("oidcProviderArn") or None,
-))
+access = GitHubAccess(
+    "github",
+    AccessSettings(
+        repository=Repository(config.require("githubOwner"), config.require("githubRepo")),
+        stack_regions={stack: stack_region(stack) for stack in DEPLOY_SUBJECTS},
+        state_bucket=config.get("stateBucket") or None,
+        existing_provider_arn=config.get("oidcProviderArn") or None,
+    ),
+)
 
 pulumi.export("oidcProviderArn", access.provider_arn)
 pulumi.export("previewRoleArn", access.preview_role.arn)

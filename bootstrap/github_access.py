@@ -56,10 +56,20 @@ ROLE_TAKERS = (
     "states.amazonaws.com",
 )
 ROLE_ACTIONS = (
-    "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
-    "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags",
-    "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
-    "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+    "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:GetRole",
+    "iam:UpdateRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:ListRoleTags",
+    "iam:PutRolePolicy",
+    "iam:GetRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
 )
 API_GATEWAY_ACTIONS = ("apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT")
 CLOUDFRONT_ACTIONS = tuple(
@@ -77,21 +87,41 @@ CLOUDFRONT_ACTIONS = tuple(
 ) + ("cloudfront:TagResource", "cloudfront:UntagResource", "cloudfront:ListTagsForResource")
 # The alarm topic's key (KMS names keys by ids) and its alias (named after the stack).
 KEY_ACTIONS = (
-    "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus", "kms:EnableKeyRotation",
-    "kms:DisableKeyRotation", "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource",
-    "kms:UpdateKeyDescription", "kms:ScheduleKeyDeletion",
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "kms:PutKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:EnableKeyRotation",
+    "kms:DisableKeyRotation",
+    "kms:ListResourceTags",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+    "kms:ScheduleKeyDeletion",
 )
 ALIAS_ACTIONS = ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias")
 # What `make preflight` asks AWS (sts:GetCallerIdentity needs no permission).
-PREFLIGHT_ACTIONS = ("sagemaker:ListEndpoints", "servicequotas:ListAWSDefaultServiceQuotas", "servicequotas:ListServiceQuotas")
+PREFLIGHT_ACTIONS = (
+    "sagemaker:ListEndpoints",
+    "servicequotas:ListAWSDefaultServiceQuotas",
+    "servicequotas:ListServiceQuotas",
+)
 # CloudFront-scope web ACLs live in us-east-1 ("Working with web ACLs", WAF developer guide).
 EDGE_REGION = "us-east-1"
 # Actions that read what people sent (history items, workflow logs with execution
 # data in dev): a deployment never needs them, so no deploy role can use them.
 PEOPLES_DATA_READS = (
-    "dynamodb:BatchGetItem", "dynamodb:ExportTableToPointInTime", "dynamodb:GetItem", "dynamodb:PartiQLSelect",
-    "dynamodb:Query", "dynamodb:Scan",
-    "logs:FilterLogEvents", "logs:GetLogEvents", "logs:GetLogRecord", "logs:GetQueryResults", "logs:StartLiveTail",
+    "dynamodb:BatchGetItem",
+    "dynamodb:ExportTableToPointInTime",
+    "dynamodb:GetItem",
+    "dynamodb:PartiQLSelect",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "logs:FilterLogEvents",
+    "logs:GetLogEvents",
+    "logs:GetLogRecord",
+    "logs:GetQueryResults",
+    "logs:StartLiveTail",
     "logs:StartQuery",
 )
 # Pulumi's self-managed backends keep everything under this prefix, locks under its locks/.
@@ -152,17 +182,27 @@ class Scope:
         return stack_prefix(self.stack)
 
 
-def _statement(effect: str, sid: str, actions: Sequence[str], resources: str | Sequence[str],
-               condition: dict[str, dict[str, Any]] | None = None) -> Statement:
-    statement = Statement(Sid=sid, Effect=effect, Action=sorted(actions),
-                          Resource=resources if isinstance(resources, str) else list(resources))
+def _statement(
+    effect: str,
+    sid: str,
+    actions: Sequence[str],
+    resources: str | Sequence[str],
+    condition: dict[str, dict[str, Any]] | None = None,
+) -> Statement:
+    statement = Statement(
+        Sid=sid,
+        Effect=effect,
+        Action=sorted(actions),
+        Resource=resources if isinstance(resources, str) else list(resources),
+    )
     if condition is not None:
         statement["Condition"] = condition
     return statement
 
 
-def _allow(sid: str, actions: Sequence[str], resources: str | Sequence[str],
-           condition: dict[str, dict[str, Any]] | None = None) -> Statement:
+def _allow(
+    sid: str, actions: Sequence[str], resources: str | Sequence[str], condition: dict[str, dict[str, Any]] | None = None
+) -> Statement:
     return _statement("Allow", sid, actions, resources, condition)
 
 
@@ -172,12 +212,18 @@ def policy_document(statements: Sequence[Mapping[str, Any]]) -> str:
 
 def trust_policy(provider_arn: str, subject: str) -> str:
     """Only a token GitHub issued for STS, for exactly ``subject``, may assume the role."""
-    return policy_document([{
-        "Effect": "Allow",
-        "Principal": {"Federated": provider_arn},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE, f"{GITHUB_OIDC_HOST}:sub": subject}},
-    }])
+    return policy_document(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {f"{GITHUB_OIDC_HOST}:aud": STS_AUDIENCE, f"{GITHUB_OIDC_HOST}:sub": subject}
+                },
+            }
+        ]
+    )
 
 
 def state_statements(bucket: str, locks_only: bool) -> list[Statement]:
@@ -197,36 +243,81 @@ def deploy_statements(scope: Scope, state_bucket: str | None) -> list[Statement]
     rest_apis = f"arn:aws:apigateway:{region}::/restapis"
     statements = [
         # The stack's own resources, named in their ARNs: their whole lifecycle.
-        _allow("StackFunctions", ["lambda:*"], [f"arn:aws:lambda:{region}:{account}:function:{prefix}-*",
-                                                f"arn:aws:lambda:{region}:{account}:layer:{prefix}-*"]),
+        _allow(
+            "StackFunctions",
+            ["lambda:*"],
+            [
+                f"arn:aws:lambda:{region}:{account}:function:{prefix}-*",
+                f"arn:aws:lambda:{region}:{account}:layer:{prefix}-*",
+            ],
+        ),
         _allow("StackWorkflow", ["states:*"], f"arn:aws:states:{region}:{account}:stateMachine:{prefix}-*"),
         _allow("StackHistoryTable", ["dynamodb:*"], f"arn:aws:dynamodb:{region}:{account}:table/{prefix}-*"),
-        _allow("StackModelEndpoint", ["sagemaker:*"], [f"arn:aws:sagemaker:{region}:{account}:{kind}/{prefix}-*"
-                                                       for kind in ("model", "endpoint-config", "endpoint")]),
+        _allow(
+            "StackModelEndpoint",
+            ["sagemaker:*"],
+            [
+                f"arn:aws:sagemaker:{region}:{account}:{kind}/{prefix}-*"
+                for kind in ("model", "endpoint-config", "endpoint")
+            ],
+        ),
         _allow("StackBuckets", ["s3:*"], f"arn:aws:s3:::{prefix}-*"),
         # /aws/lambda/<prefix>-..., /aws/vendedlogs/states/<prefix>-..., /aws/apigateway/<prefix>-...
         _allow("StackLogGroups", ["logs:*"], f"{logs}*/{prefix}-*"),
-        _allow("StackDashboardAndAlarms", ["cloudwatch:*"], [f"arn:aws:cloudwatch::{account}:dashboard/{prefix}-*",
-                                                             f"arn:aws:cloudwatch:{region}:{account}:alarm:{prefix}-*"]),
+        _allow(
+            "StackDashboardAndAlarms",
+            ["cloudwatch:*"],
+            [
+                f"arn:aws:cloudwatch::{account}:dashboard/{prefix}-*",
+                f"arn:aws:cloudwatch:{region}:{account}:alarm:{prefix}-*",
+            ],
+        ),
         _allow("StackAlarmTopic", ["sns:*"], f"arn:aws:sns:{region}:{account}:{prefix}-*"),
         _allow("StackSamplingRule", ["xray:*"], f"arn:aws:xray:{region}:{account}:sampling-rule/{prefix}-*"),
         # The provider reads a rule back with GetSamplingRules, which has no resource-level permissions.
         _allow("ReadSamplingRules", ["xray:GetSamplingRules"], "*"),
-        _allow("StackWebAcls", ["wafv2:*"], [f"arn:aws:wafv2:{region}:{account}:regional/webacl/{prefix}-*",
-                                             f"arn:aws:wafv2:{EDGE_REGION}:{account}:global/webacl/{prefix}-*"]),
+        _allow(
+            "StackWebAcls",
+            ["wafv2:*"],
+            [
+                f"arn:aws:wafv2:{region}:{account}:regional/webacl/{prefix}-*",
+                f"arn:aws:wafv2:{EDGE_REGION}:{account}:global/webacl/{prefix}-*",
+            ],
+        ),
         _allow("StackKeyAliases", ALIAS_ACTIONS, f"arn:aws:kms:{region}:{account}:alias/{prefix}-*"),
         _allow("StackRoles", ROLE_ACTIONS, f"arn:aws:iam::{account}:role/{prefix}-*"),
-        _allow("PassStackRoles", ["iam:PassRole"], f"arn:aws:iam::{account}:role/{prefix}-*",
-               {"StringEquals": {"iam:PassedToService": list(ROLE_TAKERS)}}),
+        _allow(
+            "PassStackRoles",
+            ["iam:PassRole"],
+            f"arn:aws:iam::{account}:role/{prefix}-*",
+            {"StringEquals": {"iam:PassedToService": list(ROLE_TAKERS)}},
+        ),
         # Named by ids, not names (any REST API and key of the region, any
         # distribution of the account): explicit actions only.
-        _allow("RestApis", API_GATEWAY_ACTIONS, [rest_apis, f"{rest_apis}/*", f"arn:aws:apigateway:{region}::/account",
-                                                 f"arn:aws:apigateway:{region}::/tags/*"]),
+        _allow(
+            "RestApis",
+            API_GATEWAY_ACTIONS,
+            [
+                rest_apis,
+                f"{rest_apis}/*",
+                f"arn:aws:apigateway:{region}::/account",
+                f"arn:aws:apigateway:{region}::/tags/*",
+            ],
+        ),
         # WAF's AssociateWebACL also needs apigateway:SetWebACL on the stage it protects.
-        _allow("WebAclOnStage", ["apigateway:SetWebACL", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
-                                 "wafv2:GetWebACLForResource"], f"{rest_apis}/*/stages/*"),
-        _allow("Distributions", CLOUDFRONT_ACTIONS, [f"arn:aws:cloudfront::{account}:{kind}/*" for kind in
-                                                     ("distribution", "origin-access-control", "response-headers-policy")]),
+        _allow(
+            "WebAclOnStage",
+            ["apigateway:SetWebACL", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource"],
+            f"{rest_apis}/*/stages/*",
+        ),
+        _allow(
+            "Distributions",
+            CLOUDFRONT_ACTIONS,
+            [
+                f"arn:aws:cloudfront::{account}:{kind}/*"
+                for kind in ("distribution", "origin-access-control", "response-headers-policy")
+            ],
+        ),
         # An alias's calls are authorised on the alias and on its key.
         _allow("Keys", [*KEY_ACTIONS, *ALIAS_ACTIONS], f"arn:aws:kms:{region}:{account}:key/*"),
         # CreateKey and ListAliases have no resource-level permissions.
@@ -236,10 +327,22 @@ def deploy_statements(scope: Scope, state_bucket: str | None) -> list[Statement]
         # The state machine's log delivery ("Logs sent to CloudWatch Logs", CloudWatch
         # Logs User Guide): the delivery actions have no resource-level permissions,
         # the resource policy ones take the account's log-group:* ARN.
-        _allow("WorkflowLogDelivery", ["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:GetLogDelivery",
-                                       "logs:ListLogDeliveries", "logs:UpdateLogDelivery"], "*"),
-        _allow("LogResourcePolicy", ["logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
-                                     "logs:PutResourcePolicy"], f"{logs}*"),
+        _allow(
+            "WorkflowLogDelivery",
+            [
+                "logs:CreateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:GetLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:UpdateLogDelivery",
+            ],
+            "*",
+        ),
+        _allow(
+            "LogResourcePolicy",
+            ["logs:DescribeLogGroups", "logs:DescribeResourcePolicies", "logs:PutResourcePolicy"],
+            f"{logs}*",
+        ),
         _statement("Deny", "NeverReadPeoplesData", PEOPLES_DATA_READS, "*"),
     ]
     if state_bucket:
@@ -267,8 +370,10 @@ class AccessSettings:
 
     def __post_init__(self) -> None:
         if self.existing_provider_arn and not EXISTING_PROVIDER.fullmatch(self.existing_provider_arn):
-            raise ValueError(f"oidcProviderArn must be the ARN of the account's {GITHUB_OIDC_HOST} provider, "
-                             f"got {self.existing_provider_arn!r}")
+            raise ValueError(
+                f"oidcProviderArn must be the ARN of the account's {GITHUB_OIDC_HOST} provider, "
+                f"got {self.existing_provider_arn!r}"
+            )
 
 
 class GitHubAccess(pulumi.ComponentResource):
@@ -299,13 +404,18 @@ class GitHubAccess(pulumi.ComponentResource):
         self.deploy_roles = {}
         for stack, subject in DEPLOY_SUBJECTS.items():
             role = self._role(f"deploy-{stack}", deploy_role_name(stack), repository.subject(subject))
-            self._policy(f"deploy-{stack}", role, account.apply(
-                partial(deploy_policy, stack, settings.stack_regions[stack], settings.state_bucket)))
+            self._policy(
+                f"deploy-{stack}",
+                role,
+                account.apply(partial(deploy_policy, stack, settings.stack_regions[stack], settings.state_bucket)),
+            )
             self.deploy_roles[stack] = role
-        self.register_outputs({
-            "previewRoleArn": self.preview_role.arn,
-            **{f"{stack}DeployRoleArn": role.arn for stack, role in self.deploy_roles.items()},
-        })
+        self.register_outputs(
+            {
+                "previewRoleArn": self.preview_role.arn,
+                **{f"{stack}DeployRoleArn": role.arn for stack, role in self.deploy_roles.items()},
+            }
+        )
 
     def _role(self, name: str, physical_name: str, subject: str) -> aws.iam.Role:
         return aws.iam.Role(
@@ -321,5 +431,7 @@ class GitHubAccess(pulumi.ComponentResource):
 
     def _policy(self, name: str, role: aws.iam.Role, document: pulumi.Output[str]) -> aws.iam.RolePolicy:
         return aws.iam.RolePolicy(
-            name, aws.iam.RolePolicyArgs(role=role.id, policy=document), opts=pulumi.ResourceOptions(parent=self),
+            name,
+            aws.iam.RolePolicyArgs(role=role.id, policy=document),
+            opts=pulumi.ResourceOptions(parent=self),
         )

@@ -27,19 +27,21 @@ from functions.core.api_contract import FEEDBACK_SCHEMA, PREDICTION_REQUEST_SCHE
 from functions.core.errors import ERROR_TABLE, error_body
 
 STAGE_NAME = "api"
-ACCESS_LOG_FORMAT = json.dumps({
-    "requestId": "$context.requestId",
-    "ip": "$context.identity.sourceIp",
-    "method": "$context.httpMethod",
-    "path": "$context.resourcePath",
-    "status": "$context.status",
-    "latencyMs": "$context.responseLatency",
-    "integrationLatencyMs": "$context.integrationLatency",
-    "integrationStatus": "$context.integration.status",
-    "error": "$context.error.message",
-    "wafStatus": "$context.waf.status",
-    "xrayTraceId": "$context.xrayTraceId",
-})
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "method": "$context.httpMethod",
+        "path": "$context.resourcePath",
+        "status": "$context.status",
+        "latencyMs": "$context.responseLatency",
+        "integrationLatencyMs": "$context.integrationLatency",
+        "integrationStatus": "$context.integration.status",
+        "error": "$context.error.message",
+        "wafStatus": "$context.waf.status",
+        "xrayTraceId": "$context.xrayTraceId",
+    }
+)
 # The header CloudFront adds to every call it passes to the API; its value is
 # generated at deployment and kept as a secret.
 ORIGIN_VERIFY_HEADER = "x-origin-verify"
@@ -91,13 +93,21 @@ class Api(pulumi.ComponentResource):
         )
         api_id = self.rest_api.id
         self._validator = self._part(
-            aws.apigateway.RequestValidator, "validate-body-and-parameters",
-            rest_api=api_id, name="body-and-parameters", validate_request_body=True, validate_request_parameters=True,
+            aws.apigateway.RequestValidator,
+            "validate-body-and-parameters",
+            rest_api=api_id,
+            name="body-and-parameters",
+            validate_request_body=True,
+            validate_request_parameters=True,
         )
         models = {
             str(schema["title"]): self._part(
-                aws.apigateway.Model, f"model-{schema['title']}",
-                rest_api=api_id, name=str(schema["title"]), content_type=templates.JSON, schema=json.dumps(schema),
+                aws.apigateway.Model,
+                f"model-{schema['title']}",
+                rest_api=api_id,
+                name=str(schema["title"]),
+                content_type=templates.JSON,
+                schema=json.dumps(schema),
             )
             for schema in (PREDICTION_REQUEST_SCHEMA, FEEDBACK_SCHEMA)
         }
@@ -131,7 +141,8 @@ class Api(pulumi.ComponentResource):
         )
         for response_type, (code, message) in templates.GATEWAY_RESPONSES.items():
             self._part(
-                aws.apigateway.Response, f"gateway-{response_type.lower().replace('_', '-')}",
+                aws.apigateway.Response,
+                f"gateway-{response_type.lower().replace('_', '-')}",
                 rest_api_id=api_id,
                 response_type=response_type,
                 # DEFAULT_4XX/5XX keep API Gateway's own status for the types not listed.
@@ -165,7 +176,8 @@ class Api(pulumi.ComponentResource):
                 stage_name=STAGE_NAME,
                 xray_tracing_enabled=True,
                 access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
-                    destination_arn=access_logs.arn, format=ACCESS_LOG_FORMAT,
+                    destination_arn=access_logs.arn,
+                    format=ACCESS_LOG_FORMAT,
                 ),
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[account]),
@@ -217,10 +229,21 @@ class Api(pulumi.ComponentResource):
         role = role_with_policy(
             "api-gateway-cloudwatch",
             "apigateway.amazonaws.com",
-            [allow("PushLogs", [
-                "logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
-                "logs:FilterLogEvents", "logs:GetLogEvents", "logs:PutLogEvents",
-            ], pulumi.Output.concat("arn:aws:logs:", settings.region, ":", account_id(), ":log-group:*"))],
+            [
+                allow(
+                    "PushLogs",
+                    [
+                        "logs:CreateLogGroup",
+                        "logs:CreateLogStream",
+                        "logs:DescribeLogGroups",
+                        "logs:DescribeLogStreams",
+                        "logs:FilterLogEvents",
+                        "logs:GetLogEvents",
+                        "logs:PutLogEvents",
+                    ],
+                    pulumi.Output.concat("arn:aws:logs:", settings.region, ":", account_id(), ":log-group:*"),
+                )
+            ],
             parent=self,
             retain=True,
         )
@@ -232,8 +255,11 @@ class Api(pulumi.ComponentResource):
 
     def _resource(self, name: str, parent_id: pulumi.Input[str], path_part: str) -> aws.apigateway.Resource:
         return self._part(
-            aws.apigateway.Resource, f"resource-{name}",
-            rest_api=self.rest_api.id, parent_id=parent_id, path_part=path_part,
+            aws.apigateway.Resource,
+            f"resource-{name}",
+            rest_api=self.rest_api.id,
+            parent_id=parent_id,
+            path_part=path_part,
         )
 
     def _method(
@@ -246,7 +272,8 @@ class Api(pulumi.ComponentResource):
     ) -> aws.apigateway.Method:
         """A method whose required ``parameters`` and body ``model`` the validator checks."""
         return self._part(
-            aws.apigateway.Method, f"method-{route}",
+            aws.apigateway.Method,
+            f"method-{route}",
             rest_api=self.rest_api.id,
             resource_id=resource.id,
             http_method=http_method,
@@ -258,8 +285,11 @@ class Api(pulumi.ComponentResource):
 
     def _method_response(self, route: str, method: aws.apigateway.Method, status: int) -> aws.apigateway.MethodResponse:
         return self._part(
-            aws.apigateway.MethodResponse, f"method-response-{route}-{status}",
-            rest_api=self.rest_api.id, resource_id=method.resource_id, http_method=method.http_method,
+            aws.apigateway.MethodResponse,
+            f"method-response-{route}-{status}",
+            rest_api=self.rest_api.id,
+            resource_id=method.resource_id,
+            http_method=method.http_method,
             status_code=str(status),
         )
 
@@ -273,9 +303,12 @@ class Api(pulumi.ComponentResource):
     ) -> aws.apigateway.IntegrationResponse:
         """An integration response; its status is its method response's, so it is created after it."""
         return self._part(
-            aws.apigateway.IntegrationResponse, f"integration-response-{name}",
+            aws.apigateway.IntegrationResponse,
+            f"integration-response-{name}",
             depends_on=[integration],
-            rest_api=self.rest_api.id, resource_id=integration.resource_id, http_method=integration.http_method,
+            rest_api=self.rest_api.id,
+            resource_id=integration.resource_id,
+            http_method=integration.http_method,
             status_code=method_response.status_code,
             selection_pattern=selection_pattern,
             response_templates={templates.JSON: template},
@@ -297,7 +330,8 @@ class Api(pulumi.ComponentResource):
         route = "start-prediction"
         method = self._method(route, resource, "POST", model=model)
         integration = self._part(
-            aws.apigateway.Integration, f"integration-{route}",
+            aws.apigateway.Integration,
+            f"integration-{route}",
             rest_api=self.rest_api.id,
             resource_id=method.resource_id,
             http_method=method.http_method,
@@ -311,12 +345,18 @@ class Api(pulumi.ComponentResource):
         )
         responses = {status: self._method_response(route, method, status) for status in templates.method_statuses()}
         self._integration_response(
-            f"{route}-execution", integration, responses[200], templates.execution_response(),
+            f"{route}-execution",
+            integration,
+            responses[200],
+            templates.execution_response(),
         )
         # Step Functions itself refusing the call: matched on the service's HTTP status.
         self._integration_response(
-            f"{route}-service-refusal", integration, responses[ERROR_TABLE["InternalError"].status],
-            templates.service_refusal_response(), selection_pattern=r"[45]\d{2}",
+            f"{route}-service-refusal",
+            integration,
+            responses[ERROR_TABLE["InternalError"].status],
+            templates.service_refusal_response(),
+            selection_pattern=r"[45]\d{2}",
         )
 
     def _proxy_route(
@@ -330,7 +370,8 @@ class Api(pulumi.ComponentResource):
     ) -> None:
         method = self._method(route, resource, http_method, parameters, model)
         self._part(
-            aws.apigateway.Integration, f"integration-{route}",
+            aws.apigateway.Integration,
+            f"integration-{route}",
             rest_api=self.rest_api.id,
             resource_id=method.resource_id,
             http_method=method.http_method,
@@ -343,12 +384,18 @@ class Api(pulumi.ComponentResource):
         route = "health"
         method = self._method(route, resource, "GET")
         integration = self._part(
-            aws.apigateway.Integration, f"integration-{route}",
-            rest_api=self.rest_api.id, resource_id=method.resource_id, http_method=method.http_method,
-            type="MOCK", request_templates={templates.JSON: '{"statusCode": 200}'},
+            aws.apigateway.Integration,
+            f"integration-{route}",
+            rest_api=self.rest_api.id,
+            resource_id=method.resource_id,
+            http_method=method.http_method,
+            type="MOCK",
+            request_templates={templates.JSON: '{"statusCode": 200}'},
         )
         self._integration_response(
-            route, integration, self._method_response(route, method, 200),
+            route,
+            integration,
+            self._method_response(route, method, 200),
             json.dumps({"status": "ok", "stack": settings.stack}),
         )
 
@@ -372,31 +419,45 @@ class Api(pulumi.ComponentResource):
         web_acl = aws.wafv2.WebAcl(
             "api-origin-lock",
             scope="REGIONAL",
-            default_action={"block": {"custom_response": {
-                "response_code": ERROR_TABLE["NotFound"].status, "custom_response_body_key": not_found,
-            }}},
-            custom_response_bodies=[{
-                "key": not_found, "content_type": "APPLICATION_JSON",
-                "content": json.dumps(error_body("NotFound", templates.NO_SUCH_ROUTE)),
-            }],
-            rules=[{
-                "name": rule_name,
-                "priority": 0,
-                "action": {"allow": {}},
-                "statement": {"byte_match_statement": {
-                    "field_to_match": {"single_header": {"name": header.name}},
-                    "positional_constraint": "EXACTLY",
-                    "search_string": header.value,
-                    "text_transformations": [{"priority": 0, "type": "NONE"}],
-                }},
-                "visibility_config": {
-                    "cloudwatch_metrics_enabled": True, "metric_name": rule_name,
-                    # Sampled requests would show the secret header.
-                    "sampled_requests_enabled": False,
-                },
-            }],
+            default_action={
+                "block": {
+                    "custom_response": {
+                        "response_code": ERROR_TABLE["NotFound"].status,
+                        "custom_response_body_key": not_found,
+                    }
+                }
+            },
+            custom_response_bodies=[
+                {
+                    "key": not_found,
+                    "content_type": "APPLICATION_JSON",
+                    "content": json.dumps(error_body("NotFound", templates.NO_SUCH_ROUTE)),
+                }
+            ],
+            rules=[
+                {
+                    "name": rule_name,
+                    "priority": 0,
+                    "action": {"allow": {}},
+                    "statement": {
+                        "byte_match_statement": {
+                            "field_to_match": {"single_header": {"name": header.name}},
+                            "positional_constraint": "EXACTLY",
+                            "search_string": header.value,
+                            "text_transformations": [{"priority": 0, "type": "NONE"}],
+                        }
+                    },
+                    "visibility_config": {
+                        "cloudwatch_metrics_enabled": True,
+                        "metric_name": rule_name,
+                        # Sampled requests would show the secret header.
+                        "sampled_requests_enabled": False,
+                    },
+                }
+            ],
             visibility_config={
-                "cloudwatch_metrics_enabled": True, "metric_name": f"{settings.name_prefix}-api-origin-lock",
+                "cloudwatch_metrics_enabled": True,
+                "metric_name": f"{settings.name_prefix}-api-origin-lock",
                 "sampled_requests_enabled": False,
             },
             opts=pulumi.ResourceOptions(parent=self),

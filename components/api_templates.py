@@ -17,8 +17,8 @@ import json
 
 # Re-exported: the API's parts and the infra tests name them through this module.
 from functions.core.api_contract import JSON as JSON
-from functions.core.api_contract import NO_SUCH_ROUTE as NO_SUCH_ROUTE
 from functions.core.api_contract import MAX_BODY_BYTES, UNSUPPORTED_MEDIA_TYPE
+from functions.core.api_contract import NO_SUCH_ROUTE as NO_SUCH_ROUTE
 from functions.core.errors import ERROR_TABLE, InternalError, error_body
 from functions.core.predictions import CLIENT_ID
 
@@ -109,25 +109,27 @@ def execution_response() -> str:
             f"#set($fallback = {_vtl_literal(cls.default_message)})"
         )
     internal = ERROR_TABLE["InternalError"]
-    return "\n".join([
-        "#set($execution = $input.path('$'))",
-        '#if($execution.status == "SUCCEEDED")',
-        "$execution.output",
-        "#else",
-        "#set($code = \"$!execution.error\")",
-        "#set($message = \"$!execution.cause\")",
-        *branches,
-        "#else",
-        '#set($code = "InternalError")',
-        f"#set($context.responseOverride.status = {internal.status})",
-        f"#set($message = {_vtl_literal(internal.default_message)})",
-        "#end",
-        '#if($message == "")',
-        "#set($message = $fallback)",
-        "#end",
-        '{"error": {"code": "$code", "message": "$util.escapeJavaScript($message).replaceAll("\\\\\'", "\'")"}}',
-        "#end",
-    ])
+    return "\n".join(
+        [
+            "#set($execution = $input.path('$'))",
+            '#if($execution.status == "SUCCEEDED")',
+            "$execution.output",
+            "#else",
+            '#set($code = "$!execution.error")',
+            '#set($message = "$!execution.cause")',
+            *branches,
+            "#else",
+            '#set($code = "InternalError")',
+            f"#set($context.responseOverride.status = {internal.status})",
+            f"#set($message = {_vtl_literal(internal.default_message)})",
+            "#end",
+            '#if($message == "")',
+            "#set($message = $fallback)",
+            "#end",
+            '{"error": {"code": "$code", "message": "$util.escapeJavaScript($message).replaceAll("\\\\\'", "\'")"}}',
+            "#end",
+        ]
+    )
 
 
 def service_refusal_response() -> str:
@@ -144,15 +146,17 @@ def service_refusal_response() -> str:
             f"#set($body = {_vtl_literal(json.dumps(error_body(code, cls.default_message)))})"
         )
     internal = ERROR_TABLE["InternalError"]
-    return "\n".join([
-        "#set($type = \"$!input.path('$.__type')\")",
-        *branches,
-        "#else",
-        f"#set($context.responseOverride.status = {internal.status})",
-        f"#set($body = {_vtl_literal(json.dumps(error_body('InternalError', internal.default_message)))})",
-        "#end",
-        "$body",
-    ])
+    return "\n".join(
+        [
+            "#set($type = \"$!input.path('$.__type')\")",
+            *branches,
+            "#else",
+            f"#set($context.responseOverride.status = {internal.status})",
+            f"#set($body = {_vtl_literal(json.dumps(error_body('InternalError', internal.default_message)))})",
+            "#end",
+            "$body",
+        ]
+    )
 
 
 def method_statuses() -> list[int]:

@@ -77,7 +77,10 @@ class LayerSpec:
 def pinned_requirements(pyproject: Path, packages: tuple[str, ...]) -> tuple[str, ...]:
     """The project's own pins (``[project]`` dependencies or any extra) of ``packages``."""
     project = tomllib.loads(pyproject.read_text())["project"]
-    declared = [*project.get("dependencies", []), *chain.from_iterable(project.get("optional-dependencies", {}).values())]
+    declared = [
+        *project.get("dependencies", []),
+        *chain.from_iterable(project.get("optional-dependencies", {}).values()),
+    ]
     pins = {_distribution(requirement): requirement for requirement in declared}
     missing = [package for package in packages if _distribution(package) not in pins]
     if missing:
@@ -103,7 +106,9 @@ def find_target_python(version: str = PYTHON_VERSION) -> str:
     for candidate in filter(None, candidates):
         probe = subprocess.run(
             [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if probe.returncode == 0 and probe.stdout.strip() == version:
             return candidate
@@ -168,12 +173,27 @@ def _cached(cache_dir: Path, key: str, build: Callable[[Path], None]) -> Path:
 def _build_layer(spec: LayerSpec, staging: Path) -> None:
     target = staging / "python"
     platform_args = [arg for platform in spec.platforms for arg in ("--platform", platform)]
-    _run([
-        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "--no-warn-conflicts", "--no-compile", *platform_args, "--implementation", "cp",
-        "--python-version", spec.python_version, "--only-binary=:all:",
-        "--target", str(target), *spec.requirements,
-    ])
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-warn-conflicts",
+            "--no-compile",
+            *platform_args,
+            "--implementation",
+            "cp",
+            "--python-version",
+            spec.python_version,
+            "--only-binary=:all:",
+            "--target",
+            str(target),
+            *spec.requirements,
+        ]
+    )
     # Console scripts are of no use in a layer.
     shutil.rmtree(target / "bin", ignore_errors=True)
     for pattern in STRIPPED_DIRECTORIES:
@@ -185,10 +205,19 @@ def _build_layer(spec: LayerSpec, staging: Path) -> None:
 
 
 def _compile(directory: Path, python_version: str) -> None:
-    _run([
-        find_target_python(python_version), "-m", "compileall", "-q", "-j", "0",
-        "--invalidation-mode", "unchecked-hash", str(directory),
-    ])
+    _run(
+        [
+            find_target_python(python_version),
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "unchecked-hash",
+            str(directory),
+        ]
+    )
 
 
 def _write_zip(directory: Path, destination: Path) -> None:

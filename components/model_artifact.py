@@ -34,8 +34,10 @@ def artifact_members(model_dir: Path) -> dict[str, Path]:
     if len(weights) > 1:
         # model_fn loads exactly one: an archive with two would fail at the container's start.
         names = ", ".join(path.name for path in weights)
-        raise ValueError(f"expected exactly one {WEIGHTS_PATTERN} in {model_dir / 'weights'}, found {names}: "
-                         "keep only the version to deploy")
+        raise ValueError(
+            f"expected exactly one {WEIGHTS_PATTERN} in {model_dir / 'weights'}, found {names}: "
+            "keep only the version to deploy"
+        )
     script = model_dir / "inference.py"
     if not script.is_file():
         raise FileNotFoundError(f"{script} is missing")

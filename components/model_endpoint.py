@@ -84,16 +84,29 @@ class ModelEndpoint(pulumi.ComponentResource):
             "sagemaker-execution",
             "sagemaker.amazonaws.com",
             [
-                allow("ReadModelArtifact", ["s3:GetObject"], pulumi.Output.concat(self.bucket.arn, "/", KEY_PREFIX, "*")),
+                allow(
+                    "ReadModelArtifact", ["s3:GetObject"], pulumi.Output.concat(self.bucket.arn, "/", KEY_PREFIX, "*")
+                ),
                 # Pulling the AWS-owned serving image; GetAuthorizationToken has no resource-level permissions.
-                allow("PullServingImage", ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                      sklearn_repository_arn(settings.region)),
+                allow(
+                    "PullServingImage",
+                    ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                    sklearn_repository_arn(settings.region),
+                ),
                 allow("EcrLogin", ["ecr:GetAuthorizationToken"], "*"),
-                allow("ContainerLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                      pulumi.Output.concat("arn:aws:logs:", settings.region, ":", account_id(),
-                                           ":log-group:/aws/sagemaker/Endpoints/*")),
-                allow("EndpointMetrics", ["cloudwatch:PutMetricData"], "*",
-                      {"StringEquals": {"cloudwatch:namespace": ["AWS/SageMaker", "/aws/sagemaker/Endpoints"]}}),
+                allow(
+                    "ContainerLogs",
+                    ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                    pulumi.Output.concat(
+                        "arn:aws:logs:", settings.region, ":", account_id(), ":log-group:/aws/sagemaker/Endpoints/*"
+                    ),
+                ),
+                allow(
+                    "EndpointMetrics",
+                    ["cloudwatch:PutMetricData"],
+                    "*",
+                    {"StringEquals": {"cloudwatch:namespace": ["AWS/SageMaker", "/aws/sagemaker/Endpoints"]}},
+                ),
             ],
             parent=self,
         )
@@ -120,13 +133,17 @@ class ModelEndpoint(pulumi.ComponentResource):
         )
         self.endpoint = aws.sagemaker.Endpoint(
             "digit-endpoint",
-            aws.sagemaker.EndpointArgs(name=f"{settings.name_prefix}-digits", endpoint_config_name=endpoint_config.name),
+            aws.sagemaker.EndpointArgs(
+                name=f"{settings.name_prefix}-digits", endpoint_config_name=endpoint_config.name
+            ),
             opts=child,
         )
         self.register_outputs({"endpointName": self.endpoint.name, "artifactBucket": self.bucket.bucket})
 
 
-def _variant(settings: StackSettings, model_name: pulumi.Input[str]) -> aws.sagemaker.EndpointConfigurationProductionVariantArgs:
+def _variant(
+    settings: StackSettings, model_name: pulumi.Input[str]
+) -> aws.sagemaker.EndpointConfigurationProductionVariantArgs:
     config = settings.sagemaker
     if config.mode == "serverless":
         return aws.sagemaker.EndpointConfigurationProductionVariantArgs(
@@ -145,4 +162,3 @@ def _variant(settings: StackSettings, model_name: pulumi.Input[str]) -> aws.sage
         initial_instance_count=config.instance_count,
         initial_variant_weight=1,
     )
-

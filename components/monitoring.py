@@ -224,57 +224,120 @@ def dashboard_body(names: MonitoredNames, settings: StackSettings) -> str:
     table = {"TableName": names.table_name}
     index = {**table, "GlobalSecondaryIndexName": CLIENT_INDEX}
     widgets = [
-        _metric_widget("API requests and errors", [
-            _line(API_GATEWAY, metric, api, "Sum") for metric in ("Count", "4XXError", "5XXError")
-        ], region),
-        _metric_widget("API latency (ms)", [
-            _line(API_GATEWAY, "Latency", api, "p50"), _line(API_GATEWAY, "Latency", api, "p99"),
-            _line(API_GATEWAY, "IntegrationLatency", api, "p99"),
-        ], region),
-        _metric_widget("Workflow executions", [
-            *(_line(STATES, metric, states, "Sum") for metric in
-              ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut")),
-            _line(own, SERVER_SIDE_FAILURES, {}, "Sum", label="failed, not the caller's fault"),
-        ], region),
+        _metric_widget(
+            "API requests and errors",
+            [_line(API_GATEWAY, metric, api, "Sum") for metric in ("Count", "4XXError", "5XXError")],
+            region,
+        ),
+        _metric_widget(
+            "API latency (ms)",
+            [
+                _line(API_GATEWAY, "Latency", api, "p50"),
+                _line(API_GATEWAY, "Latency", api, "p99"),
+                _line(API_GATEWAY, "IntegrationLatency", api, "p99"),
+            ],
+            region,
+        ),
+        _metric_widget(
+            "Workflow executions",
+            [
+                *(
+                    _line(STATES, metric, states, "Sum")
+                    for metric in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut")
+                ),
+                _line(own, SERVER_SIDE_FAILURES, {}, "Sum", label="failed, not the caller's fault"),
+            ],
+            region,
+        ),
         _metric_widget("Workflow duration (ms)", [_line(STATES, "ExecutionTime", states, "p99")], region),
-        _metric_widget("Throttling", [
-            _line(own, API_THROTTLED_RESPONSES, {}, "Sum", label="API 429 responses"),
-            _line(STATES, "ThrottledEvents", {"APIName": START_SYNC_EXECUTION}, "Sum",
-                  label=f"{START_SYNC_EXECUTION} throttled (whole account)"),
-        ], region),
+        _metric_widget(
+            "Throttling",
+            [
+                _line(own, API_THROTTLED_RESPONSES, {}, "Sum", label="API 429 responses"),
+                _line(
+                    STATES,
+                    "ThrottledEvents",
+                    {"APIName": START_SYNC_EXECUTION},
+                    "Sum",
+                    label=f"{START_SYNC_EXECUTION} throttled (whole account)",
+                ),
+            ],
+            region,
+        ),
         *[
-            _metric_widget(f"Lambda {function}", [
-                *(_line(LAMBDA, metric, {"FunctionName": name}, "Sum")
-                  for metric in ("Invocations", "Errors", "Throttles")),
-                _line(LAMBDA, "Duration", {"FunctionName": name}, "p99", yAxis="right"),
-            ], region)
+            _metric_widget(
+                f"Lambda {function}",
+                [
+                    *(
+                        _line(LAMBDA, metric, {"FunctionName": name}, "Sum")
+                        for metric in ("Invocations", "Errors", "Throttles")
+                    ),
+                    _line(LAMBDA, "Duration", {"FunctionName": name}, "p99", yAxis="right"),
+                ],
+                region,
+            )
             for function, name in names.function_names.items()
         ],
-        _metric_widget("SageMaker endpoint", [
-            *(_line(SAGEMAKER, metric, endpoint, "Sum") for metric in
-              ("Invocations", "Invocation4XXErrors", "Invocation5XXErrors")),
-            _line(SAGEMAKER, "ModelLatency", endpoint, "p99", yAxis="right", label="ModelLatency p99 (µs)"),
-            _line(SAGEMAKER, "ModelSetupTime", endpoint, "Maximum", yAxis="right", label="ModelSetupTime max (µs)"),
-        ], region),
-        _metric_widget("DynamoDB history", [
-            *(_line(DYNAMODB, metric, table, "Sum") for metric in
-              ("ConsumedWriteCapacityUnits", "ConsumedReadCapacityUnits", "ReadThrottleEvents", "WriteThrottleEvents")),
-            *(_line(DYNAMODB, metric, index, "Sum", label=f"{metric} ({CLIENT_INDEX})") for metric in
-              ("ReadThrottleEvents", "WriteThrottleEvents")),
-            _search("systemErrors", DYNAMODB, "SystemErrors", ("TableName", "Operation"), "Sum", table),
-        ], region),
-        _metric_widget(f"Stage latency p99 (ms, {own})", [
-            _search("stages", own, STAGE_LATENCY, METRIC_DIMENSIONS[STAGE_LATENCY], "p99"),
-        ], region),
-        _metric_widget(f"Predictions per digit ({own})", [
-            _search("digits", own, PREDICTED_DIGIT, METRIC_DIMENSIONS[PREDICTED_DIGIT], "Sum"),
-        ], region),
-        _metric_widget(f"Confidence ({own})", [
-            _search("confidence", own, CONFIDENCE, METRIC_DIMENSIONS[CONFIDENCE], "Average"),
-        ], region),
-        _metric_widget(f"Low-confidence predictions ({own})", [
-            _search("lowConfidence", own, LOW_CONFIDENCE, METRIC_DIMENSIONS[LOW_CONFIDENCE], "Sum"),
-        ], region),
+        _metric_widget(
+            "SageMaker endpoint",
+            [
+                *(
+                    _line(SAGEMAKER, metric, endpoint, "Sum")
+                    for metric in ("Invocations", "Invocation4XXErrors", "Invocation5XXErrors")
+                ),
+                _line(SAGEMAKER, "ModelLatency", endpoint, "p99", yAxis="right", label="ModelLatency p99 (µs)"),
+                _line(SAGEMAKER, "ModelSetupTime", endpoint, "Maximum", yAxis="right", label="ModelSetupTime max (µs)"),
+            ],
+            region,
+        ),
+        _metric_widget(
+            "DynamoDB history",
+            [
+                *(
+                    _line(DYNAMODB, metric, table, "Sum")
+                    for metric in (
+                        "ConsumedWriteCapacityUnits",
+                        "ConsumedReadCapacityUnits",
+                        "ReadThrottleEvents",
+                        "WriteThrottleEvents",
+                    )
+                ),
+                *(
+                    _line(DYNAMODB, metric, index, "Sum", label=f"{metric} ({CLIENT_INDEX})")
+                    for metric in ("ReadThrottleEvents", "WriteThrottleEvents")
+                ),
+                _search("systemErrors", DYNAMODB, "SystemErrors", ("TableName", "Operation"), "Sum", table),
+            ],
+            region,
+        ),
+        _metric_widget(
+            f"Stage latency p99 (ms, {own})",
+            [
+                _search("stages", own, STAGE_LATENCY, METRIC_DIMENSIONS[STAGE_LATENCY], "p99"),
+            ],
+            region,
+        ),
+        _metric_widget(
+            f"Predictions per digit ({own})",
+            [
+                _search("digits", own, PREDICTED_DIGIT, METRIC_DIMENSIONS[PREDICTED_DIGIT], "Sum"),
+            ],
+            region,
+        ),
+        _metric_widget(
+            f"Confidence ({own})",
+            [
+                _search("confidence", own, CONFIDENCE, METRIC_DIMENSIONS[CONFIDENCE], "Average"),
+            ],
+            region,
+        ),
+        _metric_widget(
+            f"Low-confidence predictions ({own})",
+            [
+                _search("lowConfidence", own, LOW_CONFIDENCE, METRIC_DIMENSIONS[LOW_CONFIDENCE], "Sum"),
+            ],
+            region,
+        ),
         {
             "type": "log",
             "width": 24,
@@ -283,9 +346,9 @@ def dashboard_body(names: MonitoredNames, settings: StackSettings) -> str:
                 "title": "Recent failed and timed-out executions",
                 "region": region,
                 "query": f"SOURCE '{names.workflow_log_group}' "
-                         "| fields @timestamp, execution_arn, type, details.error, details.cause "
-                         f"| filter type in ['{EXECUTION_FAILED}', '{EXECUTION_TIMED_OUT}'] "
-                         "| sort @timestamp desc | limit 50",
+                "| fields @timestamp, execution_arn, type, details.error, details.cause "
+                f"| filter type in ['{EXECUTION_FAILED}', '{EXECUTION_TIMED_OUT}'] "
+                "| sort @timestamp desc | limit 50",
                 "view": "table",
             },
         },
@@ -328,26 +391,28 @@ def alarm_key_policy(account: str, settings: StackSettings) -> str:
     only for this stack's alarms: its requests carry ``aws:SourceAccount`` and
     the alarm's ARN as ``aws:SourceArn`` (confused-deputy conditions)."""
     alarms = f"arn:aws:cloudwatch:{settings.region}:{account}:alarm:{alarm_name_prefix(settings)}*"
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AccountAdministers",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "StackAlarmsPublish",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account}, "ArnLike": {"aws:SourceArn": alarms}},
-            },
-        ],
-    })
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministers",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "StackAlarmsPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account}, "ArnLike": {"aws:SourceArn": alarms}},
+                },
+            ],
+        }
+    )
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -373,12 +438,18 @@ class Monitoring(pulumi.ComponentResource):
         )
         # Both stacks: the dashboard shows these too.
         failures = self._log_metric(
-            "server-side-failures", settings, names.apply(lambda n: n.workflow_log_group),
-            server_failure_pattern(), SERVER_SIDE_FAILURES,
+            "server-side-failures",
+            settings,
+            names.apply(lambda n: n.workflow_log_group),
+            server_failure_pattern(),
+            SERVER_SIDE_FAILURES,
         )
         throttled = self._log_metric(
-            "api-throttled-responses", settings, names.apply(lambda n: n.api_access_log_group),
-            throttled_response_pattern(), API_THROTTLED_RESPONSES,
+            "api-throttled-responses",
+            settings,
+            names.apply(lambda n: n.api_access_log_group),
+            throttled_response_pattern(),
+            API_THROTTLED_RESPONSES,
         )
         self.alarm_topic = self._alarms(settings, names, failures, throttled) if settings.alarms_enabled else None
         self.register_outputs({"dashboardName": self.dashboard.dashboard_name})
@@ -392,7 +463,10 @@ class Monitoring(pulumi.ComponentResource):
                 log_group_name=log_group,
                 pattern=pattern,
                 metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
-                    name=metric, namespace=settings.metrics_namespace, value="1", default_value="0",
+                    name=metric,
+                    namespace=settings.metrics_namespace,
+                    value="1",
+                    default_value="0",
                 ),
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -412,11 +486,14 @@ class Monitoring(pulumi.ComponentResource):
             opts=child,
         )
         aws.kms.Alias(
-            "alarms-key", aws.kms.AliasArgs(name=f"alias/{settings.name_prefix}-alarms", target_key_id=key.id),
+            "alarms-key",
+            aws.kms.AliasArgs(name=f"alias/{settings.name_prefix}-alarms", target_key_id=key.id),
             opts=child,
         )
         return aws.sns.Topic(
-            "alarms", aws.sns.TopicArgs(name=f"{settings.name_prefix}-alarms", kms_master_key_id=key.arn), opts=child,
+            "alarms",
+            aws.sns.TopicArgs(name=f"{settings.name_prefix}-alarms", kms_master_key_id=key.arn),
+            opts=child,
         )
 
     def _alarms(
@@ -431,33 +508,55 @@ class Monitoring(pulumi.ComponentResource):
         aws.sns.TopicSubscription(
             "alarms-email",
             aws.sns.TopicSubscriptionArgs(
-                topic=topic.arn, protocol="email", endpoint=pulumi.Output.secret(settings.alarm_email or ""),
+                topic=topic.arn,
+                protocol="email",
+                endpoint=pulumi.Output.secret(settings.alarm_email or ""),
             ),
             opts=child,
         )
         alarm = _AlarmFactory(settings, topic, child)
         api = names.apply(lambda n: {"ApiName": n.api_name, "Stage": n.stage_name})
 
-        alarm.create("api-5xx-rate", f"API 5xx responses above {settings.alarm_error_rate_percent}% of requests",
-                     threshold=settings.alarm_error_rate_percent, metric_queries=[
-                         _query("errors", API_GATEWAY, "5XXError", api, "Sum"),
-                         _query("requests", API_GATEWAY, "Count", api, "Sum"),
-                         aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                             id="rate", expression="IF(requests > 0, 100 * errors / requests, 0)",
-                             label="5xx %", return_data=True),
-                     ])
+        alarm.create(
+            "api-5xx-rate",
+            f"API 5xx responses above {settings.alarm_error_rate_percent}% of requests",
+            threshold=settings.alarm_error_rate_percent,
+            metric_queries=[
+                _query("errors", API_GATEWAY, "5XXError", api, "Sum"),
+                _query("requests", API_GATEWAY, "Count", api, "Sum"),
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="rate",
+                    expression="IF(requests > 0, 100 * errors / requests, 0)",
+                    label="5xx %",
+                    return_data=True,
+                ),
+            ],
+        )
 
-        alarm.create("failed-executions", "Workflow executions failed or timed out, not because of bad input",
-                     threshold=0, metric_queries=[_query(
-                         "failures", settings.metrics_namespace, SERVER_SIDE_FAILURES, {}, "Sum", return_data=True)],
-                     depends_on=[failures])
+        alarm.create(
+            "failed-executions",
+            "Workflow executions failed or timed out, not because of bad input",
+            threshold=0,
+            metric_queries=[
+                _query("failures", settings.metrics_namespace, SERVER_SIDE_FAILURES, {}, "Sum", return_data=True)
+            ],
+            depends_on=[failures],
+        )
 
-        alarm.create("api-p99-latency", f"API p99 latency above {settings.alarm_p99_latency_ms} ms",
-                     threshold=settings.alarm_p99_latency_ms, metric_queries=[
-                         _query("p99", API_GATEWAY, "Latency", api, "p99", return_data=True)])
+        alarm.create(
+            "api-p99-latency",
+            f"API p99 latency above {settings.alarm_p99_latency_ms} ms",
+            threshold=settings.alarm_p99_latency_ms,
+            metric_queries=[_query("p99", API_GATEWAY, "Latency", api, "p99", return_data=True)],
+        )
 
-        alarm.create("throttles", "Requests throttled: API 429 answers, StartSyncExecution or Lambda throttling",
-                     threshold=0, metric_queries=_throttle_metrics(settings, names), depends_on=[throttled])
+        alarm.create(
+            "throttles",
+            "Requests throttled: API 429 answers, StartSyncExecution or Lambda throttling",
+            threshold=0,
+            metric_queries=_throttle_metrics(settings, names),
+            depends_on=[throttled],
+        )
         return topic
 
 
@@ -507,7 +606,11 @@ def _query(
         id=query_id,
         return_data=return_data,
         metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-            namespace=namespace, metric_name=metric, dimensions=dimensions, stat=stat, period=PERIOD,
+            namespace=namespace,
+            metric_name=metric,
+            dimensions=dimensions,
+            stat=stat,
+            period=PERIOD,
         ),
     )
 
@@ -533,6 +636,9 @@ def _throttle_metrics(
     ]
     # Metric math treats a missing value as 0 in arithmetic: a quiet series does not blank the sum.
     total = " + ".join(["api", "workflow", *lambdas])
-    queries.append(aws.cloudwatch.MetricAlarmMetricQueryArgs(
-        id="throttled", expression=total, label="throttled requests", return_data=True))
+    queries.append(
+        aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id="throttled", expression=total, label="throttled requests", return_data=True
+        )
+    )
     return queries

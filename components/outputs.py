@@ -24,8 +24,10 @@ def console_links(
     dashboard_name: pulumi.Output[str],
 ) -> pulumi.Output[dict[str, str]]:
     region = settings.region
-    return pulumi.Output.all(state_machine_arn, workflow_log_group, dashboard_name).apply(lambda values: {
-        "stateMachine": _console(region, f"states/home?region={region}#/statemachines/view/{values[0]}"),
-        "executionLogs": _log_group(region, values[1]),
-        "dashboard": _console(region, f"cloudwatch/home?region={region}#dashboards/dashboard/{values[2]}"),
-    })
+    return pulumi.Output.all(state_machine_arn, workflow_log_group, dashboard_name).apply(
+        lambda values: {
+            "stateMachine": _console(region, f"states/home?region={region}#/statemachines/view/{values[0]}"),
+            "executionLogs": _log_group(region, values[1]),
+            "dashboard": _console(region, f"cloudwatch/home?region={region}#dashboards/dashboard/{values[2]}"),
+        }
+    )

@@ -164,8 +164,10 @@ class _Reader:
         if not isinstance(raw, dict) or set(raw) != set(FUNCTION_NAMES):
             raise self._fail(key, f"must set exactly these functions: {', '.join(FUNCTION_NAMES)}")
         # Lambda accepts 128 MB to 10240 MB.
-        return {name: _Reader({f"{key}.{name}": str(raw[name])}).integer(f"{key}.{name}", 128, 10240)
-                for name in FUNCTION_NAMES}
+        return {
+            name: _Reader({f"{key}.{name}": str(raw[name])}).integer(f"{key}.{name}", 128, 10240)
+            for name in FUNCTION_NAMES
+        }
 
 
 def _parse_bool(text: str) -> bool:
@@ -218,9 +220,7 @@ def parse_settings(stack: str, region: str | None, raw: Mapping[str, str | None]
 
     retention = read.integer("logRetentionDays", 1, 3653)
     if retention not in LOG_RETENTION_DAYS:
-        raise SettingsError(
-            f"{PROJECT}:logRetentionDays must be one of {sorted(LOG_RETENTION_DAYS)}, got {retention}"
-        )
+        raise SettingsError(f"{PROJECT}:logRetentionDays must be one of {sorted(LOG_RETENTION_DAYS)}, got {retention}")
     namespace = read.string("metricsNamespace", "DigitRecognition")
     if not METRICS_NAMESPACE.match(namespace) or namespace.startswith("AWS/"):
         raise SettingsError(f"{PROJECT}:metricsNamespace must be a custom CloudWatch namespace, got {namespace!r}")
@@ -266,7 +266,9 @@ def _check_provisioned_concurrency(sagemaker: SageMakerSettings) -> None:
 def _instance_type(read: _Reader) -> str:
     instance_type = read.string("sagemakerInstanceType")
     if not instance_type.startswith("ml."):
-        raise SettingsError(f"{PROJECT}:sagemakerInstanceType must be a SageMaker instance type (ml.*), got {instance_type!r}")
+        raise SettingsError(
+            f"{PROJECT}:sagemakerInstanceType must be a SageMaker instance type (ml.*), got {instance_type!r}"
+        )
     return instance_type
 
 
@@ -295,4 +297,4 @@ def read_stack_file(path: Path) -> dict[str, str]:
 def project_values(config: Mapping[str, str]) -> dict[str, str]:
     """The project's own keys of a full config map, without their namespace."""
     prefix = f"{PROJECT}:"
-    return {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
+    return {key[len(prefix) :]: value for key, value in config.items() if key.startswith(prefix)}

@@ -19,8 +19,8 @@ from components.api import OriginHeader
 from components.buckets import private_bucket
 from components.settings import StackSettings
 from components.web_policy import CONTENT_SECURITY_POLICY
-from functions.core.errors import ERROR_TABLE
 from functions.core.api_contract import DOCUMENT_PATH
+from functions.core.errors import ERROR_TABLE
 from functions.core.openapi import document_json
 
 # AWS managed CloudFront policies (stable, documented ids).
@@ -71,7 +71,8 @@ def content_type(path: Path) -> str:
 def site_files(site_dir: Path) -> dict[str, Path]:
     """Object key -> file, for every file of the site that works on AWS."""
     files = {
-        key: path for path in sorted(site_dir.rglob("*"))
+        key: path
+        for path in sorted(site_dir.rglob("*"))
         if path.is_file() and (key := path.relative_to(site_dir).as_posix()) not in LOCAL_ONLY_FILES
     }
     if "index.html" not in files:
@@ -142,19 +143,25 @@ class Site(pulumi.ComponentResource):
                 name=f"{settings.name_prefix}-security-headers",
                 security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
                     content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
-                        content_security_policy=CONTENT_SECURITY_POLICY, override=True,
+                        content_security_policy=CONTENT_SECURITY_POLICY,
+                        override=True,
                     ),
                     strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
-                        access_control_max_age_sec=63072000, include_subdomains=True, preload=True, override=True,
+                        access_control_max_age_sec=63072000,
+                        include_subdomains=True,
+                        preload=True,
+                        override=True,
                     ),
                     content_type_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(
                         override=True,
                     ),
                     frame_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
-                        frame_option="DENY", override=True,
+                        frame_option="DENY",
+                        override=True,
                     ),
                     referrer_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
-                        referrer_policy="strict-origin-when-cross-origin", override=True,
+                        referrer_policy="strict-origin-when-cross-origin",
+                        override=True,
                     ),
                 ),
             ),
@@ -183,11 +190,18 @@ class Site(pulumi.ComponentResource):
                         # /api/predictions at CloudFront is /{stage}/api/predictions at API Gateway.
                         origin_path=pulumi.Output.concat("/", api_stage.stage_name),
                         # Replaces any header of that name a viewer sends.
-                        custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(
-                            name=origin_header.name, value=origin_header.value,
-                        )] if origin_header else None,
+                        custom_headers=[
+                            aws.cloudfront.DistributionOriginCustomHeaderArgs(
+                                name=origin_header.name,
+                                value=origin_header.value,
+                            )
+                        ]
+                        if origin_header
+                        else None,
                         custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
-                            http_port=80, https_port=443, origin_protocol_policy="https-only",
+                            http_port=80,
+                            https_port=443,
+                            origin_protocol_policy="https-only",
                             origin_ssl_protocols=["TLSv1.2"],
                             # The workflow may take up to API Gateway's 29 s.
                             origin_read_timeout=30,
@@ -225,7 +239,7 @@ class Site(pulumi.ComponentResource):
                         origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST_HEADER,
                         response_headers_policy_id=headers.id,
                         compress=True,
-                    )
+                    ),
                 ],
                 custom_error_responses=[
                     aws.cloudfront.DistributionCustomErrorResponseArgs(error_code=status, error_caching_min_ttl=0)
@@ -235,7 +249,9 @@ class Site(pulumi.ComponentResource):
                 restrictions=aws.cloudfront.DistributionRestrictionsArgs(
                     geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none"),
                 ),
-                viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True),
+                viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(
+                    cloudfront_default_certificate=True
+                ),
             ),
             opts=child,
         )
@@ -243,17 +259,21 @@ class Site(pulumi.ComponentResource):
             "site-read-by-cloudfront",
             aws.s3.BucketPolicyArgs(
                 bucket=self.bucket.id,
-                policy=pulumi.Output.json_dumps({
-                    "Version": "2012-10-17",
-                    "Statement": [{
-                        "Sid": "CloudFrontReadsSite",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "cloudfront.amazonaws.com"},
-                        "Action": "s3:GetObject",
-                        "Resource": pulumi.Output.concat(self.bucket.arn, "/*"),
-                        "Condition": {"StringEquals": {"AWS:SourceArn": self.distribution.arn}},
-                    }],
-                }),
+                policy=pulumi.Output.json_dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "CloudFrontReadsSite",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                                "Action": "s3:GetObject",
+                                "Resource": pulumi.Output.concat(self.bucket.arn, "/*"),
+                                "Condition": {"StringEquals": {"AWS:SourceArn": self.distribution.arn}},
+                            }
+                        ],
+                    }
+                ),
             ),
             opts=child,
         )
@@ -274,33 +294,51 @@ class Site(pulumi.ComponentResource):
             "edge-rate-limit",
             scope="CLOUDFRONT",
             default_action={"allow": {}},
-            custom_response_bodies=[{
-                "key": body_key, "content_type": "APPLICATION_JSON", "content": json.dumps(throttled().to_body()),
-            }],
-            rules=[{
-                "name": rule_name,
-                "priority": 0,
-                "action": {"block": {"custom_response": {
-                    "response_code": throttled.status, "custom_response_body_key": body_key,
-                }}},
-                "statement": {"rate_based_statement": {
-                    "aggregate_key_type": "IP",
-                    "limit": settings.waf_rate_limit,
-                    "evaluation_window_sec": RATE_WINDOW_SECONDS,
-                    # Only API calls count: a page load fetches a dozen static files.
-                    "scope_down_statement": {"byte_match_statement": {
-                        "field_to_match": {"uri_path": {}},
-                        "positional_constraint": "STARTS_WITH",
-                        "search_string": API_PATH_PATTERN.rstrip("*"),
-                        "text_transformations": [{"priority": 0, "type": "NONE"}],
-                    }},
-                }},
-                "visibility_config": {
-                    "cloudwatch_metrics_enabled": True, "metric_name": rule_name, "sampled_requests_enabled": True,
-                },
-            }],
+            custom_response_bodies=[
+                {
+                    "key": body_key,
+                    "content_type": "APPLICATION_JSON",
+                    "content": json.dumps(throttled().to_body()),
+                }
+            ],
+            rules=[
+                {
+                    "name": rule_name,
+                    "priority": 0,
+                    "action": {
+                        "block": {
+                            "custom_response": {
+                                "response_code": throttled.status,
+                                "custom_response_body_key": body_key,
+                            }
+                        }
+                    },
+                    "statement": {
+                        "rate_based_statement": {
+                            "aggregate_key_type": "IP",
+                            "limit": settings.waf_rate_limit,
+                            "evaluation_window_sec": RATE_WINDOW_SECONDS,
+                            # Only API calls count: a page load fetches a dozen static files.
+                            "scope_down_statement": {
+                                "byte_match_statement": {
+                                    "field_to_match": {"uri_path": {}},
+                                    "positional_constraint": "STARTS_WITH",
+                                    "search_string": API_PATH_PATTERN.rstrip("*"),
+                                    "text_transformations": [{"priority": 0, "type": "NONE"}],
+                                }
+                            },
+                        }
+                    },
+                    "visibility_config": {
+                        "cloudwatch_metrics_enabled": True,
+                        "metric_name": rule_name,
+                        "sampled_requests_enabled": True,
+                    },
+                }
+            ],
             visibility_config={
-                "cloudwatch_metrics_enabled": True, "metric_name": f"{settings.name_prefix}-edge",
+                "cloudwatch_metrics_enabled": True,
+                "metric_name": f"{settings.name_prefix}-edge",
                 "sampled_requests_enabled": True,
             },
             opts=pulumi.ResourceOptions(parent=self, provider=edge),

@@ -33,8 +33,12 @@ class Storage(pulumi.ComponentResource):
                     aws.dynamodb.TableGlobalSecondaryIndexArgs(
                         name=CLIENT_INDEX,
                         key_schemas=[
-                            aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name="clientId", key_type="HASH"),
-                            aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=ORDER_KEY, key_type="RANGE"),
+                            aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                                attribute_name="clientId", key_type="HASH"
+                            ),
+                            aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                                attribute_name=ORDER_KEY, key_type="RANGE"
+                            ),
                         ],
                         # A history page returns whole items: the index holds all
                         # but the TTL attribute. Any projection costs one write unit

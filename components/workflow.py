@@ -67,11 +67,13 @@ def functions_archive(functions_dir: Path, cache_dir: Path) -> pulumi.AssetArchi
     """The ``functions`` package as the Lambda code archive: its sources and
     their bytecode for the runtime (``build_function_code``)."""
     built = build_function_code(functions_dir, cache_dir)
-    return pulumi.AssetArchive({
-        str(path.relative_to(built)): pulumi.FileAsset(str(path))
-        for path in sorted(built.rglob("*"))
-        if path.is_file()
-    })
+    return pulumi.AssetArchive(
+        {
+            str(path.relative_to(built)): pulumi.FileAsset(str(path))
+            for path in sorted(built.rglob("*"))
+            if path.is_file()
+        }
+    )
 
 
 class Workflow(pulumi.ComponentResource):
@@ -91,7 +93,9 @@ class Workflow(pulumi.ComponentResource):
         super().__init__("digits:workflow:Workflow", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        layer_dir = build_layer(LayerSpec(pinned_requirements(sources.pyproject, LAYER_PACKAGES)), sources.layer_cache_dir)
+        layer_dir = build_layer(
+            LayerSpec(pinned_requirements(sources.pyproject, LAYER_PACKAGES)), sources.layer_cache_dir
+        )
         layer = aws.lambda_.LayerVersion(
             "numpy-pillow",
             aws.lambda_.LayerVersionArgs(
@@ -151,8 +155,11 @@ class Workflow(pulumi.ComponentResource):
                 f"{function}-role",
                 "lambda.amazonaws.com",
                 [
-                    allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"],
-                          pulumi.Output.concat(log_group.arn, ":*")),
+                    allow(
+                        "WriteOwnLogs",
+                        ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        pulumi.Output.concat(log_group.arn, ":*"),
+                    ),
                     XRAY_WRITE,
                     *permissions[function],
                 ],
@@ -204,13 +211,30 @@ class Workflow(pulumi.ComponentResource):
             [
                 allow("InvokeTasks", ["lambda:InvokeFunction"], task_arns),
                 # CloudWatch Logs delivery for Step Functions only works with "*" resources.
-                allow("LogDelivery", [
-                    "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups",
-                    "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:ListLogDeliveries",
-                    "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
-                ], "*"),
-                allow("XRayTraces", ["xray:GetSamplingRules", "xray:GetSamplingTargets",
-                                     "xray:PutTelemetryRecords", "xray:PutTraceSegments"], "*"),
+                allow(
+                    "LogDelivery",
+                    [
+                        "logs:CreateLogDelivery",
+                        "logs:DeleteLogDelivery",
+                        "logs:DescribeLogGroups",
+                        "logs:DescribeResourcePolicies",
+                        "logs:GetLogDelivery",
+                        "logs:ListLogDeliveries",
+                        "logs:PutResourcePolicy",
+                        "logs:UpdateLogDelivery",
+                    ],
+                    "*",
+                ),
+                allow(
+                    "XRayTraces",
+                    [
+                        "xray:GetSamplingRules",
+                        "xray:GetSamplingTargets",
+                        "xray:PutTelemetryRecords",
+                        "xray:PutTraceSegments",
+                    ],
+                    "*",
+                ),
             ],
             parent=self,
             source_account=account_id(),
@@ -250,11 +274,13 @@ class Workflow(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.register_outputs({
-            "stateMachineArn": self.state_machine.arn,
-            "functionNames": {name: fn.name for name, fn in self.functions.items()},
-        })
+        self.register_outputs(
+            {
+                "stateMachineArn": self.state_machine.arn,
+                "functionNames": {name: fn.name for name, fn in self.functions.items()},
+            }
+        )
 
 
 def _definition_json(arns: Sequence[str]) -> str:
-    return json.dumps(build_definition(dict(zip(WORKFLOW_TASKS, arns))), indent=2)
+    return json.dumps(build_definition(dict(zip(WORKFLOW_TASKS, arns, strict=True))), indent=2)

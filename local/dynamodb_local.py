@@ -13,6 +13,7 @@ behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -142,7 +143,7 @@ class _PortTaken(Exception):
 
 
 def _launch(java: str, jar: Path, port: int) -> DynamoDbLocal:
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - the instance owns it and closes it when stopped
     command = [
         java,
         f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
@@ -209,7 +210,5 @@ def _free_port() -> int:
 
 
 def _signal_group(process: subprocess.Popen[bytes], signal_number: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # already gone
         os.killpg(process.pid, signal_number)
-    except ProcessLookupError:
-        pass  # already gone

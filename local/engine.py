@@ -51,7 +51,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -130,7 +130,11 @@ class _LocalFunction:
                 "requestId": context.aws_request_id,
                 "stackTrace": traceback.format_tb(error.__traceback__),
             }
-            return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(json.dumps(failure).encode())}
+            return {
+                "StatusCode": 200,
+                "FunctionError": "Unhandled",
+                "Payload": io.BytesIO(json.dumps(failure).encode()),
+            }
         return {"StatusCode": 200, "Payload": io.BytesIO(body), "ExecutedVersion": "$LATEST"}
 
 
@@ -159,15 +163,15 @@ def _cache_json_path_parsing() -> None:
     execution here); the parsed expressions are immutable, so parse each once."""
     with _install_lock:
         for module in (moto_json_path, moto_result_path):
-            parse = getattr(module, "parse")
+            parse = getattr(module, "parse")  # noqa: B009 - not exported: mypy must not see it
             if not hasattr(parse, "cache_info"):
-                setattr(module, "parse", functools.lru_cache(maxsize=1024)(parse))
+                setattr(module, "parse", functools.lru_cache(maxsize=1024)(parse))  # noqa: B010 - as above
 
 
 def _route_lambda_in_process() -> None:
     """Makes the interpreter's Lambda tasks use ``_InProcessLambdaClient`` (once per process)."""
     with _install_lock:
-        current = getattr(lambda_eval_utils, "boto_client_for")
+        current = getattr(lambda_eval_utils, "boto_client_for")  # noqa: B009 - not exported: mypy must not see it
         if getattr(current, "routes_in_process", False):
             return
         client = _InProcessLambdaClient()
@@ -178,7 +182,7 @@ def _route_lambda_in_process() -> None:
             return current(region=region, service=service, state_credentials=state_credentials)
 
         boto_client_for.routes_in_process = True  # type: ignore[attr-defined]
-        setattr(lambda_eval_utils, "boto_client_for", boto_client_for)
+        setattr(lambda_eval_utils, "boto_client_for", boto_client_for)  # noqa: B010 - as above
 
 
 class LocalEngine:
@@ -222,14 +226,14 @@ class LocalEngine:
             raise InvalidExecutionInput("The execution input must be JSON.") from None
         name = name or str(uuid.uuid4())
         arn = f"arn:aws:states:{self._region}:{self._account_id}:express:{self._name}:{name}:{uuid.uuid4()}"
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         env = self._environment(arn, name, execution_input, started)
         program = self._take_program()
         try:
             program.eval(env)
         finally:
             self._programs.put(program)
-        stopped = datetime.now(timezone.utc)
+        stopped = datetime.now(UTC)
         _forget_finished_threads()
         response = _response(env, arn, self.state_machine_arn, name, input, started, stopped)
         self._record(response, env)
@@ -239,7 +243,10 @@ class LocalEngine:
         """The most recent executions, newest first, without their states."""
         with self._records_lock:
             newest = list(reversed(self._records.values()))[: max(0, limit)]
-        return [{key: value for key, value in record.items() if key not in ("states", "input", "output")} for record in newest]
+        return [
+            {key: value for key, value in record.items() if key not in ("states", "input", "output")}
+            for record in newest
+        ]
 
     def describe_execution(self, arn: str) -> dict[str, Any]:
         """One recorded execution, by ARN or name, state by state; ``NotFound`` if unknown."""
@@ -270,7 +277,9 @@ class LocalEngine:
             execution_type=StateMachineType.EXPRESS,
             # moto adds the State, Task and Map parts as the execution runs.
             context=ContextObjectData(  # type: ignore[typeddict-item]
-                Execution=ExecutionData(Id=arn, Input=execution_input, Name=name, RoleArn=role_arn, StartTime=_iso(started)),
+                Execution=ExecutionData(
+                    Id=arn, Input=execution_input, Name=name, RoleArn=role_arn, StartTime=_iso(started)
+                ),
                 StateMachine=StateMachineData(Id=self.state_machine_arn, Name=self._name),
             ),
             event_history_context=EventHistoryContext.of_program_start(),
@@ -307,7 +316,13 @@ class LocalEngine:
 
 
 def _response(
-    env: Environment, arn: str, state_machine_arn: str, name: str, input: str, started: datetime, stopped: datetime  # noqa: A002
+    env: Environment,
+    arn: str,
+    state_machine_arn: str,
+    name: str,
+    input: str,  # noqa: A002 - the API's name
+    started: datetime,
+    stopped: datetime,
 ) -> dict[str, Any]:
     response: dict[str, Any] = {
         "executionArn": arn,
@@ -379,7 +394,9 @@ def _states_from_history(events: Iterable[Mapping[str, Any]]) -> list[dict[str, 
             }
         elif kind.endswith("StateExited"):
             data = json.loads(event["stateExitedEventDetails"].get("output") or "null")
-            current.update(output=_shortened(data), outputBytes=_size(data), durationMs=_ms(_parse_iso(current["enteredAt"]), at))
+            current.update(
+                output=_shortened(data), outputBytes=_size(data), durationMs=_ms(_parse_iso(current["enteredAt"]), at)
+            )
         elif kind in ("ExecutionFailed", "ExecutionTimedOut") and current["durationMs"] is None:
             if current["type"] == "Fail":
                 details = event.get("executionFailedEventDetails") or {}
@@ -415,7 +432,7 @@ def _shortened(data: Any) -> Any:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _parse_iso(text: str) -> datetime:

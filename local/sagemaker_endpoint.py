@@ -107,7 +107,9 @@ class LocalSageMakerEndpoint:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self._host, self._port))
         host, port = sock.getsockname()[:2]
-        config = uvicorn.Config(self._app(), log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            self._app(), log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
@@ -131,7 +133,9 @@ class LocalSageMakerEndpoint:
         self.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.stop()
 
     # --- Test-facing fault injection ---
@@ -172,7 +176,9 @@ class LocalSageMakerEndpoint:
         answer = await run_in_threadpool(self._run_container, body, request.headers)
         if answer.status != HTTPStatus.OK.value:
             return _model_error(answer.status, answer.body.decode("utf-8", "replace"))
-        return Response(answer.body, media_type=answer.content_type, headers={"x-amzn-invoked-production-variant": "AllTraffic"})
+        return Response(
+            answer.body, media_type=answer.content_type, headers={"x-amzn-invoked-production-variant": "AllTraffic"}
+        )
 
     def _run_container(self, body: bytes, headers: Headers) -> ContainerAnswer:
         """What the serving container answers to this request."""
@@ -218,7 +224,7 @@ def _model_error(original_status: int, message: str) -> Response:
     return _service_error(
         424,
         "ModelError",
-        f"Received {kind} error ({original_status}) from primary with message \"{message}\".",
+        f'Received {kind} error ({original_status}) from primary with message "{message}".',
         OriginalStatusCode=original_status,
         OriginalMessage=message,
     )

@@ -101,7 +101,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 class Engine(Protocol):
     """What the server needs of ``local.engine.LocalEngine``."""
 
-    def start_sync_execution(self, input: str, name: str | None = None) -> dict[str, Any]: ...
+    def start_sync_execution(self, input: str, name: str | None = None) -> dict[str, Any]: ...  # noqa: A002 - the API's name
 
     def list_executions(self, limit: int) -> list[dict[str, Any]]: ...
 
@@ -324,9 +324,9 @@ def _proxy_event(request: Request, resource: str, body: bytes, request_id: str) 
         "path": request.url.path,
         "httpMethod": request.method,
         "headers": dict(request.headers),
-        "multiValueHeaders": {name: request.headers.getlist(name) for name in request.headers.keys()},
+        "multiValueHeaders": {name: request.headers.getlist(name) for name in request.headers},
         "queryStringParameters": dict(query) or None,
-        "multiValueQueryStringParameters": {name: query.getlist(name) for name in query.keys()} or None,
+        "multiValueQueryStringParameters": {name: query.getlist(name) for name in query} or None,
         "pathParameters": dict(request.path_params) or None,
         "stageVariables": None,
         "requestContext": {

@@ -141,9 +141,7 @@ def run(settings: StackSettings) -> None:
         close_store = getattr(store, "close", None)  # SQLite holds a file; DynamoDB's client needs nothing
         if close_store is not None:
             resources.callback(close_store)
-        app = _application(
-            function_settings, store, model_version=model_version, backend=settings.history_backend
-        )
+        app = _application(function_settings, store, model_version=model_version, backend=settings.history_backend)
         config = uvicorn.Config(
             app,
             host=settings.host,

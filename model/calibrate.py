@@ -86,7 +86,6 @@ class Vocabulary:
     symbols: str
 
 
-
 # Capitals and digits as a person draws them on the pad: strokes in a unit box, y down.
 LETTER_STROKES: dict[str, list[list[tuple[float, float]]]] = {
     "A": [[(0.1, 1), (0.5, 0), (0.9, 1)], [(0.28, 0.6), (0.72, 0.6)]],
@@ -99,7 +98,10 @@ LETTER_STROKES: dict[str, list[list[tuple[float, float]]]] = {
     "M": [[(0.05, 1), (0.15, 0), (0.5, 0.6), (0.85, 0), (0.95, 1)]],
     "N": [[(0.15, 1), (0.15, 0), (0.85, 1), (0.85, 0)]],
     "P": [[(0.15, 1), (0.15, 0), (0.65, 0), (0.85, 0.15), (0.85, 0.35), (0.65, 0.5), (0.15, 0.5)]],
-    "R": [[(0.15, 1), (0.15, 0), (0.65, 0), (0.85, 0.15), (0.85, 0.35), (0.65, 0.5), (0.15, 0.5)], [(0.45, 0.5), (0.85, 1)]],
+    "R": [
+        [(0.15, 1), (0.15, 0), (0.65, 0), (0.85, 0.15), (0.85, 0.35), (0.65, 0.5), (0.15, 0.5)],
+        [(0.45, 0.5), (0.85, 1)],
+    ],
     "T": [[(0.05, 0), (0.95, 0)], [(0.5, 0), (0.5, 1)]],
     "U": [[(0.15, 0), (0.15, 0.7), (0.3, 0.95), (0.5, 1), (0.7, 0.95), (0.85, 0.7), (0.85, 0)]],
     "V": [[(0.1, 0), (0.5, 1), (0.9, 0)]],
@@ -111,12 +113,43 @@ DIGIT_STROKES: dict[int, list[list[list[tuple[float, float]]]]] = {
     0: [[[(0.5, 0), (0.15, 0.25), (0.1, 0.6), (0.35, 1), (0.7, 0.95), (0.9, 0.5), (0.8, 0.12), (0.5, 0)]]],
     1: [[[(0.5, 0), (0.5, 1)]], [[(0.3, 0.2), (0.55, 0), (0.55, 1)]]],
     2: [[[(0.15, 0.25), (0.35, 0.03), (0.65, 0), (0.85, 0.22), (0.75, 0.5), (0.15, 1), (0.9, 1)]]],
-    3: [[[(0.15, 0.1), (0.5, 0), (0.85, 0.18), (0.75, 0.42), (0.45, 0.5), (0.85, 0.62), (0.88, 0.85), (0.5, 1), (0.1, 0.88)]]],
-    4: [[[(0.6, 0), (0.1, 0.65), (0.9, 0.65)], [(0.65, 0.3), (0.65, 1)]], [[(0.2, 0), (0.15, 0.55), (0.85, 0.55)], [(0.72, 0.05), (0.72, 1)]]],
+    3: [
+        [
+            [
+                (0.15, 0.1),
+                (0.5, 0),
+                (0.85, 0.18),
+                (0.75, 0.42),
+                (0.45, 0.5),
+                (0.85, 0.62),
+                (0.88, 0.85),
+                (0.5, 1),
+                (0.1, 0.88),
+            ]
+        ]
+    ],
+    4: [
+        [[(0.6, 0), (0.1, 0.65), (0.9, 0.65)], [(0.65, 0.3), (0.65, 1)]],
+        [[(0.2, 0), (0.15, 0.55), (0.85, 0.55)], [(0.72, 0.05), (0.72, 1)]],
+    ],
     5: [[[(0.85, 0), (0.25, 0), (0.18, 0.45), (0.6, 0.4), (0.9, 0.65), (0.75, 0.95), (0.4, 1), (0.1, 0.88)]]],
     6: [[[(0.75, 0), (0.35, 0.3), (0.15, 0.7), (0.35, 1), (0.7, 0.95), (0.8, 0.7), (0.5, 0.5), (0.2, 0.65)]]],
     7: [[[(0.1, 0), (0.9, 0), (0.4, 1)]], [[(0.1, 0.05), (0.9, 0), (0.45, 1)], [(0.35, 0.5), (0.8, 0.5)]]],
-    8: [[[(0.5, 0.48), (0.15, 0.25), (0.5, 0), (0.85, 0.25), (0.5, 0.48), (0.12, 0.75), (0.5, 1), (0.88, 0.75), (0.5, 0.48)]]],
+    8: [
+        [
+            [
+                (0.5, 0.48),
+                (0.15, 0.25),
+                (0.5, 0),
+                (0.85, 0.25),
+                (0.5, 0.48),
+                (0.12, 0.75),
+                (0.5, 1),
+                (0.88, 0.75),
+                (0.5, 0.48),
+            ]
+        ]
+    ],
     9: [[[(0.85, 0.3), (0.5, 0.5), (0.15, 0.3), (0.5, 0), (0.85, 0.3), (0.75, 1)]]],
 }
 
@@ -141,6 +174,7 @@ EVALUATION = Vocabulary(
     symbols=_SYMBOLS[1::2],
 )
 
+
 def _spline(points: Stroke, per_segment: int = 10) -> list[tuple[float, float]]:
     """A Catmull-Rom curve through the points: strokes as a hand draws them, not polygons."""
     if len(points) < 3:
@@ -150,7 +184,9 @@ def _spline(points: Stroke, per_segment: int = 10) -> list[tuple[float, float]]:
     for i in range(1, len(padded) - 2):
         p0, p1, p2, p3 = (np.asarray(p, dtype=np.float64) for p in padded[i - 1 : i + 3])
         for t in np.linspace(0.0, 1.0, per_segment, endpoint=False):
-            point = 0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2 + (3 * p1 - p0 - 3 * p2 + p3) * t**3)
+            point = 0.5 * (
+                2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2 + (3 * p1 - p0 - 3 * p2 + p3) * t**3
+            )
             curve.append((float(point[0]), float(point[1])))
     curve.append(tuple(points[-1]))  # type: ignore[arg-type]
     return curve
@@ -172,7 +208,9 @@ def _ink(strokes: Sequence[Stroke], pen: float) -> Image.Image:
     return big.reduce(scale)
 
 
-def _box(rng: np.random.Generator, aspect: float = 1.0, low: float = 0.35, high: float = 0.75) -> tuple[float, float, float, float]:
+def _box(
+    rng: np.random.Generator, aspect: float = 1.0, low: float = 0.35, high: float = 0.75
+) -> tuple[float, float, float, float]:
     """A random box on the canvas (fractions), of about this width/height ratio."""
     height = min(0.88, rng.uniform(low, high))
     width = min(0.88, height * aspect * rng.uniform(0.8, 1.2))
@@ -180,11 +218,16 @@ def _box(rng: np.random.Generator, aspect: float = 1.0, low: float = 0.35, high:
     return left, top, left + width, top + height
 
 
-def _placed(strokes: Sequence[Stroke], box: tuple[float, float, float, float], rng: np.random.Generator, jitter: float) -> list[Stroke]:
+def _placed(
+    strokes: Sequence[Stroke], box: tuple[float, float, float, float], rng: np.random.Generator, jitter: float
+) -> list[Stroke]:
     """Unit-box strokes moved into ``box``, every point a little off as a hand is."""
     left, top, right, bottom = box
     return [
-        [(left + (x + rng.normal(0, jitter)) * (right - left), top + (y + rng.normal(0, jitter)) * (bottom - top)) for x, y in stroke]
+        [
+            (left + (x + rng.normal(0, jitter)) * (right - left), top + (y + rng.normal(0, jitter)) * (bottom - top))
+            for x, y in stroke
+        ]
         for stroke in strokes
     ]
 
@@ -205,9 +248,14 @@ def _text(text: str, rng: np.random.Generator, size_range: tuple[int, int]) -> I
     glyphs = glyphs.rotate(rng.uniform(-12, 12), resample=Image.Resampling.BILINEAR, expand=True)
     fit = min(1.0, (CANVAS_SIDE - 30) / max(glyphs.size))
     if fit < 1:
-        glyphs = glyphs.resize((max(1, int(glyphs.width * fit)), max(1, int(glyphs.height * fit))), Image.Resampling.BILINEAR)
+        glyphs = glyphs.resize(
+            (max(1, int(glyphs.width * fit)), max(1, int(glyphs.height * fit))), Image.Resampling.BILINEAR
+        )
     canvas = Image.new("L", (CANVAS_SIDE, CANVAS_SIDE), 0)
-    canvas.paste(glyphs, (int(rng.integers(0, CANVAS_SIDE - glyphs.width + 1)), int(rng.integers(0, CANVAS_SIDE - glyphs.height + 1))))
+    canvas.paste(
+        glyphs,
+        (int(rng.integers(0, CANVAS_SIDE - glyphs.width + 1)), int(rng.integers(0, CANVAS_SIDE - glyphs.height + 1))),
+    )
     return canvas
 
 
@@ -219,7 +267,12 @@ def _dots(rng: np.random.Generator, _: Vocabulary) -> Image.Image:
     elif form == 1:
         strokes = [[(rng.uniform(0.1, 0.9), rng.uniform(0.1, 0.9))] for _ in range(int(rng.integers(2, 6)))]
     else:
-        x, y, angle, length = rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0, math.pi), rng.uniform(0.02, 0.06)
+        x, y, angle, length = (
+            rng.uniform(0.2, 0.8),
+            rng.uniform(0.2, 0.8),
+            rng.uniform(0, math.pi),
+            rng.uniform(0.02, 0.06),
+        )
         strokes = [[(x, y), (x + length * math.cos(angle), y + length * math.sin(angle))]]
     return _ink(strokes, PEN * rng.uniform(0.7, 1.3))
 
@@ -231,20 +284,33 @@ def _scribbles(rng: np.random.Generator, _: Vocabulary) -> Image.Image:
     if form == 0:
         count = int(rng.integers(4, 10))
         strokes: list[Stroke] = [
-            [(left + (right - left) * i / (count - 1) + rng.normal(0, 0.02), (top if i % 2 == 0 else bottom) + rng.normal(0, 0.03)) for i in range(count)]
+            [
+                (
+                    left + (right - left) * i / (count - 1) + rng.normal(0, 0.02),
+                    (top if i % 2 == 0 else bottom) + rng.normal(0, 0.03),
+                )
+                for i in range(count)
+            ]
         ]
     elif form == 1:
-        strokes = [_spline([(rng.uniform(left, right), rng.uniform(top, bottom)) for _ in range(int(rng.integers(6, 14)))])]
+        strokes = [
+            _spline([(rng.uniform(left, right), rng.uniform(top, bottom)) for _ in range(int(rng.integers(6, 14)))])
+        ]
     elif form == 2:
         count, angle = int(rng.integers(3, 7)), rng.uniform(0, math.pi)
         dx, dy = 0.25 * math.cos(angle), 0.25 * math.sin(angle)
-        centres = [(left + (right - left) * (i + 0.5) / count, top + (bottom - top) * (i + 0.5) / count) for i in range(count)]
+        centres = [
+            (left + (right - left) * (i + 0.5) / count, top + (bottom - top) * (i + 0.5) / count) for i in range(count)
+        ]
         strokes = [[(cx - dx, cy - dy), (cx + dx, cy + dy)] for cx, cy in centres]
     elif form == 3:
         turns, radius = rng.uniform(3, 7), rng.uniform(0.06, 0.14)
         strokes = [
             [
-                (left + 0.05 + (right - left - 0.1) * t + radius * math.cos(t * turns * 2 * math.pi), (top + bottom) / 2 + radius * 1.3 * math.sin(t * turns * 2 * math.pi))
+                (
+                    left + 0.05 + (right - left - 0.1) * t + radius * math.cos(t * turns * 2 * math.pi),
+                    (top + bottom) / 2 + radius * 1.3 * math.sin(t * turns * 2 * math.pi),
+                )
                 for t in np.linspace(0, 1, 120)
             ]
         ]
@@ -265,14 +331,20 @@ def _shapes(rng: np.random.Generator, _: Vocabulary) -> Image.Image:
         rotation = rng.uniform(0, 2 * math.pi)
         unit = [
             [
-                (0.5 + (0.5 if i % turn == 0 else 0.2) * math.cos(rotation + 2 * math.pi * i / corners), 0.5 + (0.5 if i % turn == 0 else 0.2) * math.sin(rotation + 2 * math.pi * i / corners))
+                (
+                    0.5 + (0.5 if i % turn == 0 else 0.2) * math.cos(rotation + 2 * math.pi * i / corners),
+                    0.5 + (0.5 if i % turn == 0 else 0.2) * math.sin(rotation + 2 * math.pi * i / corners),
+                )
                 for i in range(corners + 1)
             ]
         ]
     elif form == 3:
         unit = [
             [
-                (0.5 + 16 * math.sin(t) ** 3 / 34, 0.5 - (13 * math.cos(t) - 5 * math.cos(2 * t) - 2 * math.cos(3 * t) - math.cos(4 * t)) / 34)
+                (
+                    0.5 + 16 * math.sin(t) ** 3 / 34,
+                    0.5 - (13 * math.cos(t) - 5 * math.cos(2 * t) - 2 * math.cos(3 * t) - math.cos(4 * t)) / 34,
+                )
                 for t in np.linspace(0, 2 * math.pi, 60)
             ]
         ]
@@ -281,7 +353,12 @@ def _shapes(rng: np.random.Generator, _: Vocabulary) -> Image.Image:
         aspect = 1.6
     elif form == 5:
         turns = rng.uniform(2, 4)
-        unit = [[(0.5 + 0.5 * t * math.cos(t * turns * 2 * math.pi), 0.5 + 0.5 * t * math.sin(t * turns * 2 * math.pi)) for t in np.linspace(0, 1, 100)]]
+        unit = [
+            [
+                (0.5 + 0.5 * t * math.cos(t * turns * 2 * math.pi), 0.5 + 0.5 * t * math.sin(t * turns * 2 * math.pi))
+                for t in np.linspace(0, 1, 100)
+            ]
+        ]
     elif form == 6:
         waves = rng.uniform(1.5, 3.5)
         unit = [[(t, 0.5 + 0.4 * math.sin(t * waves * 2 * math.pi)) for t in np.linspace(0, 1, 60)]]
@@ -301,7 +378,9 @@ def _letters(rng: np.random.Generator, vocabulary: Vocabulary) -> Image.Image:
     """One letter, drawn with the pen or typed."""
     if rng.random() < 0.5:
         letter = vocabulary.stroke_letters[int(rng.integers(0, len(vocabulary.stroke_letters)))]
-        return _ink([_spline(s, 4) for s in _placed(LETTER_STROKES[letter], _box(rng, aspect=0.8), rng, 0.03)], _pen(rng))
+        return _ink(
+            [_spline(s, 4) for s in _placed(LETTER_STROKES[letter], _box(rng, aspect=0.8), rng, 0.03)], _pen(rng)
+        )
     return _text(vocabulary.font_letters[int(rng.integers(0, len(vocabulary.font_letters)))], rng, (60, 160))
 
 
@@ -351,8 +430,12 @@ def as_upload(coverage: Image.Image, rng: np.random.Generator) -> bytes:
         paper, colour = rng.uniform(170, 255, size=3), rng.uniform(0, 90, size=3)
         rows = np.linspace(0.0, 1.0, ink.shape[0], dtype=np.float32)[:, None, None]
         light = 1.0 - rng.uniform(0, 0.3) * rows
-        image = (paper * (1 - ink[..., None]) + colour * ink[..., None]) * light + rng.normal(0, 4, size=(*ink.shape, 3))
-        Image.fromarray(np.clip(image, 0, 255).astype(np.uint8), "RGB").save(buffer, "JPEG", quality=int(rng.integers(60, 95)))
+        image = (paper * (1 - ink[..., None]) + colour * ink[..., None]) * light + rng.normal(
+            0, 4, size=(*ink.shape, 3)
+        )
+        Image.fromarray(np.clip(image, 0, 255).astype(np.uint8), "RGB").save(
+            buffer, "JPEG", quality=int(rng.integers(60, 95))
+        )
     return buffer.getvalue()
 
 
@@ -419,7 +502,9 @@ def raw_outputs(model: DigitModel, images: np.ndarray) -> tuple[np.ndarray, np.n
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def fit_detector(features: np.ndarray, is_digit: np.ndarray, seed: int, epochs: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def fit_detector(
+    features: np.ndarray, is_digit: np.ndarray, seed: int, epochs: int = 60
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """A one-hidden-layer network, logistic loss, Adam; inputs standardised, then
     the standardisation folded into the first layer (the served model needs no extra step)."""
     rng = np.random.default_rng(seed)
@@ -428,7 +513,12 @@ def fit_detector(features: np.ndarray, is_digit: np.ndarray, seed: int, epochs: 
     count, width = z.shape
     # Both classes weigh the same whatever their counts.
     weight = np.where(is_digit, 0.5 / is_digit.sum(), 0.5 / (~is_digit).sum()) * count
-    params = [rng.normal(0, 1 / math.sqrt(width), (width, DETECTOR_HIDDEN)), np.zeros(DETECTOR_HIDDEN), rng.normal(0, 1 / math.sqrt(DETECTOR_HIDDEN), DETECTOR_HIDDEN), np.zeros(1)]
+    params = [
+        rng.normal(0, 1 / math.sqrt(width), (width, DETECTOR_HIDDEN)),
+        np.zeros(DETECTOR_HIDDEN),
+        rng.normal(0, 1 / math.sqrt(DETECTOR_HIDDEN), DETECTOR_HIDDEN),
+        np.zeros(1),
+    ]
     first, second = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
     step, l2, rate = 0, 1e-4, 1e-3
     target = is_digit.astype(np.float64)
@@ -441,7 +531,12 @@ def fit_detector(features: np.ndarray, is_digit: np.ndarray, seed: int, epochs: 
             score = hidden @ params[2] + params[3][0]
             error = (1 / (1 + np.exp(-score)) - target[index]) * weight[index] / len(index)
             back = np.outer(error, params[2]) * (pre > 0)
-            grads = [z[index].T @ back + l2 * params[0], back.sum(axis=0), hidden.T @ error + l2 * params[2], np.array([error.sum()])]
+            grads = [
+                z[index].T @ back + l2 * params[0],
+                back.sum(axis=0),
+                hidden.T @ error + l2 * params[2],
+                np.array([error.sum()]),
+            ]
             step += 1
             for i, grad in enumerate(grads):
                 first[i] = 0.9 * first[i] + 0.1 * grad
@@ -510,8 +605,20 @@ def held_out(model: DigitModel, part: slice, seed: int) -> HeldOut:
     keep = ~refused
     features, logits = raw_outputs(model, tensors[keep])
     all_labels = np.concatenate([labels, labels, drawn_labels])[keep]
-    sizes = np.cumsum([0, *(int(keep[a:b].sum()) for a, b in ((0, len(digits)), (len(digits), 2 * len(digits)), (2 * len(digits), len(uploads))))])
-    forms = {"clean PNG": slice(sizes[0], sizes[1]), "canvas or photo": slice(sizes[1], sizes[2]), "drawn with the pen": slice(sizes[2], sizes[3])}
+    sizes = np.cumsum(
+        [
+            0,
+            *(
+                int(keep[a:b].sum())
+                for a, b in ((0, len(digits)), (len(digits), 2 * len(digits)), (2 * len(digits), len(uploads)))
+            ),
+        ]
+    )
+    forms = {
+        "clean PNG": slice(sizes[0], sizes[1]),
+        "canvas or photo": slice(sizes[1], sizes[2]),
+        "drawn with the pen": slice(sizes[2], sizes[3]),
+    }
     negatives = {}
     for kind in KINDS:
         kind_tensors, kind_refused = upload_path(non_digit_uploads(kind, NON_DIGITS_PER_KIND[seed], seed, FITTING))
@@ -532,7 +639,9 @@ def fit(model: DigitModel) -> tuple[Calibration, dict[str, Any]]:
     # Temperature and operating point depend on each other a little: settle them in turns.
     for _ in range(3):
         scores = calibration.digit_probability(fitting.features)
-        calibration = dataclasses.replace(calibration, temperature=fit_temperature(fitting.logits, fitting.labels, scores))
+        calibration = dataclasses.replace(
+            calibration, temperature=fit_temperature(fitting.logits, fitting.labels, scores)
+        )
         calibration = dataclasses.replace(calibration, b2=choose_bias(calibration, choosing.features, choosing.logits))
     return calibration, held_out_figures(calibration, choosing)
 
@@ -543,16 +652,26 @@ def held_out_figures(calibration: Calibration, part: HeldOut) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "digitsFlagged": round(float(flagged(served).mean()), 5),
         "byForm": {
-            form: {"rightAndNotFlagged": round(float((right[where] & ~flagged(served[where])).mean()), 5), "count": int(len(right[where]))}
+            form: {
+                "rightAndNotFlagged": round(float((right[where] & ~flagged(served[where])).mean()), 5),
+                "count": int(len(right[where])),
+            }
             for form, where in part.forms.items()
         },
         "nonDigitsFlagged": {},
         "thresholds": {},
     }
     for kind, (features, logits, refused) in part.non_digits.items():
-        figures["nonDigitsFlagged"][kind] = round(float((flagged(calibration.apply(features, logits)) | refused).mean()), 4)
+        figures["nonDigitsFlagged"][kind] = round(
+            float((flagged(calibration.apply(features, logits)) | refused).mean()), 4
+        )
     for threshold in (0.5, 0.6, 0.7, 0.8, 0.9):
-        non_digit = np.concatenate([flagged(calibration.apply(f, l), threshold) | r for f, l, r in part.non_digits.values()])
+        non_digit = np.concatenate(
+            [
+                flagged(calibration.apply(features, logits), threshold) | refused
+                for features, logits, refused in part.non_digits.values()
+            ]
+        )
         figures["thresholds"][str(threshold)] = {
             "digitsRightAndNotFlagged": round(float((right & ~flagged(served, threshold)).mean()), 5),
             "nonDigitsFlagged": round(float(non_digit.mean()), 4),
@@ -598,7 +717,9 @@ def report_on_test_split(model: DigitModel) -> dict[str, Any]:
     }
     rates = []
     for kind in KINDS:
-        kind_tensors, kind_refused = upload_path(non_digit_uploads(kind, EVALUATION_PER_KIND, EVALUATION_SEED, EVALUATION))
+        kind_tensors, kind_refused = upload_path(
+            non_digit_uploads(kind, EVALUATION_PER_KIND, EVALUATION_SEED, EVALUATION)
+        )
         kind_served = np.concatenate(batched(model.calibrated_proba, kind_tensors))
         rate = float((flagged(kind_served) | kind_refused).mean())
         report["nonDigitsFlagged"][kind] = round(rate, 4)
@@ -610,12 +731,16 @@ def report_on_test_split(model: DigitModel) -> dict[str, Any]:
 
 # --- Writing ---
 
-BLOCK = re.compile(r"(# --- calibration: written by model/calibrate\.py.*?\n)(.*?)(# --- end of calibration ---)", re.DOTALL)
+BLOCK = re.compile(
+    r"(# --- calibration: written by model/calibrate\.py.*?\n)(.*?)(# --- end of calibration ---)", re.DOTALL
+)
 
 
 def packed(calibration: Calibration) -> bytes:
     """The detector's weights as ``Calibration.committed`` reads them: little-endian float32 w1, b1, w2."""
-    return b"".join(np.asarray(part, dtype="<f4").tobytes() for part in (calibration.w1, calibration.b1, calibration.w2))
+    return b"".join(
+        np.asarray(part, dtype="<f4").tobytes() for part in (calibration.w1, calibration.b1, calibration.w2)
+    )
 
 
 def write_block(calibration: Calibration, sha256: str, source: Path = INFERENCE_FILE) -> None:
@@ -636,7 +761,9 @@ def write_block(calibration: Calibration, sha256: str, source: Path = INFERENCE_
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--write", action="store_true", help="rewrite inference.py's calibration and weights/calibration.json")
+    parser.add_argument(
+        "--write", action="store_true", help="rewrite inference.py's calibration and weights/calibration.json"
+    )
     args = parser.parse_args()
     model = load_model()
     calibration, figures = fit(model)

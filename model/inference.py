@@ -276,7 +276,11 @@ class DigitModel:
     def load(cls, path: str | os.PathLike[str]) -> DigitModel:
         raw = Path(path).read_bytes()
         with np.load(path, allow_pickle=False) as archive:
-            params = {name: np.ascontiguousarray(archive[name], dtype=np.float32) for name in archive.files if name != "version"}
+            params = {
+                name: np.ascontiguousarray(archive[name], dtype=np.float32)
+                for name in archive.files
+                if name != "version"
+            }
             version = str(archive["version"])
         missing = [f"{layer}.{part}" for layer in LAYER_NAMES for part in ("w", "b") if f"{layer}.{part}" not in params]
         if missing:
@@ -318,7 +322,8 @@ class DigitModel:
 
 
 def _ink_facts(pixels: np.ndarray) -> np.ndarray:
-    """Mean ink, share of strong ink, and the height and width of the ink's box (1 = the 20 px the preprocessing makes the longer side)."""
+    """Mean ink, share of strong ink, and the height and width of the ink's box
+    (1 = the 20 px the preprocessing makes the longer side)."""
     ink = pixels > INK_LEVEL
     facts = [
         pixels.mean(axis=(1, 2)),
@@ -481,7 +486,9 @@ def transform_fn(model: DigitModel, request_body: str | bytes, content_type: str
         )
     if not accepts_json(accept or ""):
         return error_response(
-            HTTPStatus.NOT_ACCEPTABLE, "NotAcceptable", f"Accept {accept!r} is not supported; accept {JSON_CONTENT_TYPE}."
+            HTTPStatus.NOT_ACCEPTABLE,
+            "NotAcceptable",
+            f"Accept {accept!r} is not supported; accept {JSON_CONTENT_TYPE}.",
         )
     try:
         images = parse_request(request_body)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812 - PyTorch's convention
 from PIL import Image, ImageFilter
 from torch import nn
 
@@ -84,7 +84,9 @@ def realistic_upload(digit: np.ndarray, rng: np.random.Generator) -> bytes:
     light = 1.0 - rng.uniform(0, 0.35) * (rows / sheet_h if rng.random() < 0.5 else cols / sheet_w)
     image = (paper * (1 - alpha[..., None]) + ink_colour * alpha[..., None]) * light[..., None]
     image += rng.normal(0, rng.uniform(0, 10), size=image.shape)
-    Image.fromarray(np.clip(image, 0, 255).astype(np.uint8), "RGB").save(buffer, "JPEG", quality=int(rng.integers(40, 95)))
+    Image.fromarray(np.clip(image, 0, 255).astype(np.uint8), "RGB").save(
+        buffer, "JPEG", quality=int(rng.integers(40, 95))
+    )
     return buffer.getvalue()
 
 
@@ -116,7 +118,9 @@ def training_tensors(seed: int, workers: int) -> tuple[np.ndarray, np.ndarray]:
     chunks = np.array_split(np.arange(len(digits)), 120)
     with multiprocessing.Pool(workers) as pool:
         clean = np.concatenate(pool.map(_clean_tensors, [digits[c] for c in chunks]))
-        realistic = np.concatenate(pool.map(_realistic_tensors, [(digits[c], seed * 1000 + i) for i, c in enumerate(chunks)]))
+        realistic = np.concatenate(
+            pool.map(_realistic_tensors, [(digits[c], seed * 1000 + i) for i, c in enumerate(chunks)])
+        )
     images = np.concatenate([clean, realistic])
     all_labels = np.concatenate([labels, labels])
     np.savez_compressed(cache, images=images, labels=all_labels)
@@ -135,9 +139,7 @@ def augment(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     shear = uniform(-0.2, 0.2)
     shift_x, shift_y = uniform(-0.12, 0.12), uniform(-0.12, 0.12)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack(
-        [torch.stack([cos, -sin + shear, shift_x], 1), torch.stack([sin, cos, shift_y], 1)], 1
-    )
+    theta = torch.stack([torch.stack([cos, -sin + shear, shift_x], 1), torch.stack([sin, cos, shift_y], 1)], 1)
     grid = F.affine_grid(theta, list(batch.shape), align_corners=False)
     warped = F.grid_sample(batch, grid, align_corners=False, padding_mode="zeros")
     choice = torch.rand(n, generator=generator)
@@ -203,7 +205,11 @@ def main() -> None:
             loss_sum += loss.item() * len(index)
             correct += int((logits.argmax(1) == y[index]).sum())
             total += len(index)
-        print(f"epoch {epoch + 1}/{args.epochs}: loss {loss_sum / total:.4f} train acc {correct / total:.4f} ({time.time() - started:.0f}s)", flush=True)
+        print(
+            f"epoch {epoch + 1}/{args.epochs}: loss {loss_sum / total:.4f} train acc {correct / total:.4f} "
+            f"({time.time() - started:.0f}s)",
+            flush=True,
+        )
 
     net.eval()
     params = export(net, args.version)

@@ -151,7 +151,7 @@ def transparent_palette(level: np.ndarray, ink: Colour, paper: Colour) -> Image.
     indices = np.clip(np.rint(level * shades), 0, shades).astype(np.uint8)
     palette = [128, 128, 128]  # hidden by transparency, so its colour must not matter
     for shade in range(1, shades + 1):
-        palette += [round(i * shade / shades + p * (1 - shade / shades)) for i, p in zip(ink, paper)]
+        palette += [round(i * shade / shades + p * (1 - shade / shades)) for i, p in zip(ink, paper, strict=True)]
     image = Image.fromarray(indices, "P")
     image.putpalette(palette)
     image.info["transparency"] = 0

@@ -29,7 +29,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +54,18 @@ FAILED_ENDS = tuple(kind for kind, status in STATUS_OF_END.items() if status != 
 # integration writes Task*, a plain Lambda ARN LambdaFunction*)...
 ATTEMPT_STARTS = frozenset({"TaskScheduled", "LambdaFunctionScheduled"})
 # ... and fails with one of these; a following attempt start means it was retried.
-ATTEMPT_FAILURES = frozenset({
-    "TaskFailed", "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed",
-    "LambdaFunctionFailed", "LambdaFunctionTimedOut", "LambdaFunctionStartFailed", "LambdaFunctionScheduleFailed",
-})
+ATTEMPT_FAILURES = frozenset(
+    {
+        "TaskFailed",
+        "TaskTimedOut",
+        "TaskStartFailed",
+        "TaskSubmitFailed",
+        "LambdaFunctionFailed",
+        "LambdaFunctionTimedOut",
+        "LambdaFunctionStartFailed",
+        "LambdaFunctionScheduleFailed",
+    }
+)
 DEFAULT_SINCE = "1h"
 DEFAULT_LIMIT = 20
 # This many ARNs (~150 characters each) in one query's `in [...]` stay below the 10,000 characters StartQuery accepts.
@@ -70,7 +78,9 @@ LONG_LIST, KEEP_ITEMS = 12, 3
 # The details that carry execution data (JSON text).
 DATA_DETAILS = frozenset({"input", "output", "parameters"})
 EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-EXECUTION_ARN = re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:(express|execution):[A-Za-z0-9_-]+:[A-Za-z0-9_:-]+$")
+EXECUTION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:(express|execution):[A-Za-z0-9_-]+:[A-Za-z0-9_:-]+$"
+)
 SINCE = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -135,9 +145,14 @@ class ExecutionSummary:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "executionArn": self.execution_arn, "name": self.name, "status": self.status,
-            "startDate": _iso(self.started_ms), "stopDate": _iso(self.stopped_ms), "durationMs": self.duration_ms,
-            "error": self.error, "cause": self.cause,
+            "executionArn": self.execution_arn,
+            "name": self.name,
+            "status": self.status,
+            "startDate": _iso(self.started_ms),
+            "stopDate": _iso(self.stopped_ms),
+            "durationMs": self.duration_ms,
+            "error": self.error,
+            "cause": self.cause,
         }
 
 
@@ -166,11 +181,18 @@ class StateVisit:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "name": self.name, "type": self.type, "enteredAt": _iso(self.entered_ms), "durationMs": self.duration_ms,
-            "input": _data(self.input), "output": _data(self.output), "error": self.error, "cause": self.cause,
+            "name": self.name,
+            "type": self.type,
+            "enteredAt": _iso(self.entered_ms),
+            "durationMs": self.duration_ms,
+            "input": _data(self.input),
+            "output": _data(self.output),
+            "error": self.error,
+            "cause": self.cause,
             "attempts": self.attempts,
             "retries": [
-                {"attempt": r.attempt, "error": r.error, "cause": r.cause, "durationMs": r.duration_ms} for r in self.retries
+                {"attempt": r.attempt, "error": r.error, "cause": r.cause, "durationMs": r.duration_ms}
+                for r in self.retries
             ],
         }
 
@@ -198,9 +220,16 @@ class ExecutionDetail:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "executionArn": self.execution_arn, "name": self.name, "status": self.status,
-            "startDate": _iso(self.started_ms), "stopDate": _iso(self.stopped_ms), "durationMs": self.duration_ms,
-            "error": self.error, "cause": self.cause, "input": _data(self.input), "output": _data(self.output),
+            "executionArn": self.execution_arn,
+            "name": self.name,
+            "status": self.status,
+            "startDate": _iso(self.started_ms),
+            "stopDate": _iso(self.stopped_ms),
+            "durationMs": self.duration_ms,
+            "error": self.error,
+            "cause": self.cause,
+            "input": _data(self.input),
+            "output": _data(self.output),
             "states": [state.to_json() for state in self.states],
             "events": [
                 {"id": e.id, "type": e.type, "timestamp": _iso(e.timestamp_ms), **_logged_details(e.details)}
@@ -239,7 +268,9 @@ def describe(execution_arn: str, events: Iterable[LogEvent]) -> ExecutionDetail:
             detail.output = _text(details.get("output"))
             detail.error, detail.cause = _text(details.get("error")), _text(details.get("cause"))
         if kind.endswith("StateEntered"):
-            current = StateVisit(str(details.get("name", "?")), kind.removesuffix("StateEntered"), at, _text(details.get("input")))
+            current = StateVisit(
+                str(details.get("name", "?")), kind.removesuffix("StateEntered"), at, _text(details.get("input"))
+            )
             detail.states.append(current)
             attempt_started = failed_attempt = None
         elif current is None:
@@ -254,7 +285,10 @@ def describe(execution_arn: str, events: Iterable[LogEvent]) -> ExecutionDetail:
         elif kind in ATTEMPT_FAILURES:
             current.error, current.cause = _text(details.get("error")), _text(details.get("cause"))
             failed_attempt = FailedAttempt(
-                current.attempts, current.error, current.cause, None if attempt_started is None else at - attempt_started,
+                current.attempts,
+                current.error,
+                current.cause,
+                None if attempt_started is None else at - attempt_started,
             )
         elif kind.endswith("StateExited"):
             current.output, current.duration_ms = _text(details.get("output")), at - current.entered_ms
@@ -278,8 +312,17 @@ class LogWindow:
     sleep: Callable[[float], None] = time.sleep
 
     def query(self, text: str, limit: int) -> list[dict[str, str]]:
-        return run_query(self.logs, self.log_group, text, self.start, self.end, limit=limit,
-                         timeout_seconds=self.timeout_seconds, clock=self.clock, sleep=self.sleep)
+        return run_query(
+            self.logs,
+            self.log_group,
+            text,
+            self.start,
+            self.end,
+            limit=limit,
+            timeout_seconds=self.timeout_seconds,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
 
 
 def _strings(values: Iterable[str]) -> str:
@@ -287,7 +330,9 @@ def _strings(values: Iterable[str]) -> str:
     return "[" + ", ".join(json.dumps(value) for value in values) + "]"
 
 
-def list_executions(window: LogWindow, settings: StackSettings, *, failed_only: bool, limit: int) -> list[ExecutionSummary]:
+def list_executions(
+    window: LogWindow, settings: StackSettings, *, failed_only: bool, limit: int
+) -> list[ExecutionSummary]:
     """The newest ended executions (failed ones only if asked), newest first, with their duration when it is logged."""
     ends = FAILED_ENDS if failed_only else tuple(STATUS_OF_END)
     rows = window.query(
@@ -302,7 +347,11 @@ def list_executions(window: LogWindow, settings: StackSettings, *, failed_only: 
         arn = row.get("execution_arn")
         if arn and arn not in summaries and row.get("type") in STATUS_OF_END and "event_timestamp" in row:
             summaries[arn] = ExecutionSummary(
-                arn, STATUS_OF_END[row["type"]], int(row["event_timestamp"]), row.get("details.error"), row.get("details.cause"),
+                arn,
+                STATUS_OF_END[row["type"]],
+                int(row["event_timestamp"]),
+                row.get("details.error"),
+                row.get("details.cause"),
             )
     # Only level ALL writes ExecutionStarted, hence durations (Log levels table, Step Functions developer guide).
     if summaries and settings.step_functions_log_level == "ALL":
@@ -327,7 +376,9 @@ def find_execution(window: LogWindow, execution: str) -> dict[str, list[LogEvent
         condition = f"execution_arn like /:{execution}:/"
     else:
         raise UsageError(f"expected an execution ARN or name (letters, digits, - and _), got {execution!r}")
-    rows = window.query(f"fields @timestamp, @message | filter {condition} | sort @timestamp asc | limit {MAX_EVENTS}", MAX_EVENTS)
+    rows = window.query(
+        f"fields @timestamp, @message | filter {condition} | sort @timestamp asc | limit {MAX_EVENTS}", MAX_EVENTS
+    )
     found: dict[str, list[LogEvent]] = {}
     for row in rows:
         event = parse_log_event(row.get("@message", ""))
@@ -346,17 +397,20 @@ def logging_notes(settings: StackSettings) -> list[str]:
             "durations and state-by-state timelines are not in its logs."
         )
     if not settings.step_functions_include_execution_data:
-        notes.append(f"Stack {settings.stack} logs no execution data (stepFunctionsIncludeExecutionData false): "
-                     "no inputs or outputs.")
+        notes.append(
+            f"Stack {settings.stack} logs no execution data (stepFunctionsIncludeExecutionData false): "
+            "no inputs or outputs."
+        )
     return notes
 
 
 # ---------- text ----------
 
+
 def _iso(ms: int | None) -> str | None:
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _when(ms: int | None) -> str:
@@ -378,7 +432,7 @@ def _shortened(data: Any) -> Any:
     if isinstance(data, str) and len(data) > LONG_STRING:
         return f"{data[:KEEP_CHARS]}... ({len(data):,} characters)"
     if isinstance(data, list):
-        kept = [_shortened(each) for each in data[:KEEP_ITEMS if len(data) > LONG_LIST else len(data)]]
+        kept = [_shortened(each) for each in data[: KEEP_ITEMS if len(data) > LONG_LIST else len(data)]]
         return kept + [f"... ({len(data)} items)"] if len(data) > LONG_LIST else kept
     if isinstance(data, dict):
         return {key: _shortened(value) for key, value in data.items()}
@@ -417,8 +471,11 @@ def _failure(error: str | None, cause: str | None) -> str:
 
 def render_list(summaries: Sequence[ExecutionSummary], settings: StackSettings, since: str, failed_only: bool) -> str:
     what = "Failed executions" if failed_only else "Executions"
-    lines = [f"{what} of stack {settings.stack} in the last {since}, newest first "
-             f"(log group {workflow_log_group(settings)}, {settings.region})", *logging_notes(settings)]
+    lines = [
+        f"{what} of stack {settings.stack} in the last {since}, newest first "
+        f"(log group {workflow_log_group(settings)}, {settings.region})",
+        *logging_notes(settings),
+    ]
     if not summaries:
         lines.append(f"No {'failed ' if failed_only else ''}executions logged in the last {since}.")
         return "\n".join(lines)
@@ -434,11 +491,13 @@ def render_list(summaries: Sequence[ExecutionSummary], settings: StackSettings, 
 
 def render_detail(detail: ExecutionDetail, settings: StackSettings) -> str:
     facts = [
-        ("ARN", detail.execution_arn), ("status", detail.status or "- (no end event logged)"),
+        ("ARN", detail.execution_arn),
+        ("status", detail.status or "- (no end event logged)"),
         ("started", f"{_when(detail.started_ms)} UTC" if detail.started_ms else None),
         ("stopped", f"{_when(detail.stopped_ms)} UTC" if detail.stopped_ms else None),
         ("duration", _duration(detail.duration_ms) if detail.duration_ms is not None else None),
-        ("error", detail.error), ("cause", cause_message(detail.cause) or None),
+        ("error", detail.error),
+        ("cause", cause_message(detail.cause) or None),
         ("input", _compact(detail.input) if detail.input is not None else None),
         ("output", _compact(detail.output) if detail.output is not None else None),
     ]
@@ -449,7 +508,9 @@ def render_detail(detail: ExecutionDetail, settings: StackSettings) -> str:
     else:
         lines.append(f"Logged events ({len(detail.events)}):")
         for event in detail.events:
-            said = _failure(_text(event.details.get("error")), _text(event.details.get("cause"))) or event.details.get("name", "")
+            said = _failure(_text(event.details.get("error")), _text(event.details.get("cause"))) or event.details.get(
+                "name", ""
+            )
             lines.append(f"  {_when(event.timestamp_ms)}  {event.type:<26} {said}".rstrip())
     return "\n".join(lines)
 
@@ -466,8 +527,10 @@ def _timeline(detail: ExecutionDetail) -> list[str]:
             f"{_duration(state.duration_ms):>9}  {outcome}"
         )
         for retry in state.retries:
-            lines.append(f"        retried: attempt {retry.attempt} failed after {_duration(retry.duration_ms)}: "
-                         f"{_failure(retry.error, retry.cause)}")
+            lines.append(
+                f"        retried: attempt {retry.attempt} failed after {_duration(retry.duration_ms)}: "
+                f"{_failure(retry.error, retry.cause)}"
+            )
         if state.input is not None:
             lines.append(f"        input   {_compact(state.input)}")
         if state.output is not None:
@@ -477,10 +540,17 @@ def _timeline(detail: ExecutionDetail) -> list[str]:
 
 # ---------- command ----------
 
+
 def logs_client(region: str) -> Any:
-    return boto3.client("logs", region_name=region, config=Config(
-        connect_timeout=5, read_timeout=15, retries={"max_attempts": 3, "mode": "standard"},
-    ))
+    return boto3.client(
+        "logs",
+        region_name=region,
+        config=Config(
+            connect_timeout=5,
+            read_timeout=15,
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -491,8 +561,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stack", required=True, help="the stack (a Pulumi.<stack>.yaml here)")
     parser.add_argument("--failed", action="store_true", help="only executions that failed, timed out or were aborted")
     parser.add_argument("--since", default=DEFAULT_SINCE, help="how far back to look: 15m, 1h (default), 1h30m, 2d")
-    parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"executions to list (1-{MAX_LIMIT}, default {DEFAULT_LIMIT})")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for each Logs Insights query")
+    parser.add_argument(
+        "--limit", type=int, default=DEFAULT_LIMIT, help=f"executions to list (1-{MAX_LIMIT}, default {DEFAULT_LIMIT})"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for each Logs Insights query"
+    )
     parser.add_argument("--json", action="store_true", help="JSON instead of text")
     parser.add_argument("execution", nargs="?", help="an execution ARN or name: show it state by state")
     return parser
@@ -503,7 +577,7 @@ def main(
     *,
     logs_for: Callable[[str], Any] = logs_client,
     root: Path = ROOT,
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
@@ -526,13 +600,17 @@ def main(
         print(f"Stack {settings.stack} logs no workflow executions (stepFunctionsLogLevel OFF): nothing to read.")
         return 1
     end = now()
-    window = LogWindow(logs_for(settings.region), workflow_log_group(settings), end - since, end,
-                       args.timeout, clock, sleep)
+    window = LogWindow(
+        logs_for(settings.region), workflow_log_group(settings), end - since, end, args.timeout, clock, sleep
+    )
     try:
         if args.execution is None:
             summaries = list_executions(window, settings, failed_only=args.failed, limit=args.limit)
-            print(json.dumps([s.to_json() for s in summaries], indent=2) if args.json
-                  else render_list(summaries, settings, args.since, args.failed))
+            print(
+                json.dumps([s.to_json() for s in summaries], indent=2)
+                if args.json
+                else render_list(summaries, settings, args.since, args.failed)
+            )
             return 0
         return _show_one(window, settings, args.execution, args.since, args.json)
     except UsageError as error:
@@ -544,23 +622,29 @@ def main(
     except NoCredentialsError:
         print(f"error: {NO_CREDENTIALS}", file=sys.stderr)
     except BotoCoreError as error:
-        print(f"error: cannot reach CloudWatch Logs in {settings.region} ({error}): check the AWS credentials "
-              "(`make preflight STACK=...`) and the network", file=sys.stderr)
+        print(
+            f"error: cannot reach CloudWatch Logs in {settings.region} ({error}): check the AWS credentials "
+            "(`make preflight STACK=...`) and the network",
+            file=sys.stderr,
+        )
     return 1
 
 
 def _show_one(window: LogWindow, settings: StackSettings, execution: str, since: str, as_json: bool) -> int:
     found = find_execution(window, execution)
     if not found:
-        print(f"No log events of execution {execution} in the last {since} ({window.log_group}): "
-              "try a longer --since, or check the name.", file=sys.stderr)
+        print(
+            f"No log events of execution {execution} in the last {since} ({window.log_group}): "
+            "try a longer --since, or check the name.",
+            file=sys.stderr,
+        )
         return 1
     if len(found) > 1:
         print(f"{len(found)} executions are named {execution}; pass one ARN:", file=sys.stderr)
         for arn in found:
             print(f"  {arn}", file=sys.stderr)
         return 1
-    (arn, events), = found.items()
+    ((arn, events),) = found.items()
     detail = describe(arn, events)
     print(json.dumps(detail.to_json(), indent=2, ensure_ascii=False) if as_json else render_detail(detail, settings))
     return 0
@@ -569,10 +653,15 @@ def _show_one(window: LogWindow, settings: StackSettings, execution: str, since:
 def _client_error(error: ClientError, window: LogWindow, settings: StackSettings) -> str:
     code, message = error_code(error), error_message(error)
     if code == "ResourceNotFoundException":
-        return (f"log group {window.log_group} does not exist in {settings.region}: "
-                f"is stack {settings.stack} deployed (`pulumi up`) with these settings?")
+        return (
+            f"log group {window.log_group} does not exist in {settings.region}: "
+            f"is stack {settings.stack} deployed (`pulumi up`) with these settings?"
+        )
     if code in ("AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException"):
-        return f"CloudWatch Logs refused the query ({code}: {message}): check the AWS credentials (`make preflight STACK=...`)"
+        return (
+            f"CloudWatch Logs refused the query ({code}: {message}): "
+            "check the AWS credentials (`make preflight STACK=...`)"
+        )
     return f"CloudWatch Logs answered {code}: {message}"
 
 

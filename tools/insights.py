@@ -9,6 +9,7 @@ A query abandoned here is stopped (``StopQuery``) so it does not run on, billed.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -42,24 +43,32 @@ def run_query(
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[dict[str, str]]:
     """The query's rows (field name to value, ``@ptr`` left out) over ``[start, end]``."""
-    query_id = str(logs.start_query(
-        logGroupName=log_group,
-        startTime=int(start.timestamp()),
-        endTime=int(end.timestamp()),
-        queryString=query,
-        limit=limit,
-    )["queryId"])
+    query_id = str(
+        logs.start_query(
+            logGroupName=log_group,
+            startTime=int(start.timestamp()),
+            endTime=int(end.timestamp()),
+            queryString=query,
+            limit=limit,
+        )["queryId"]
+    )
     deadline = clock() + timeout_seconds
     while True:
         answer = logs.get_query_results(queryId=query_id)
         status = str(answer["status"])
         if status == "Complete":
             return [
-                {str(cell["field"]): str(cell["value"]) for cell in row if cell.get("field") != "@ptr" and "value" in cell}
+                {
+                    str(cell["field"]): str(cell["value"])
+                    for cell in row
+                    if cell.get("field") != "@ptr" and "value" in cell
+                }
                 for row in answer.get("results", [])
             ]
         if status in ENDED_UNFINISHED:
-            raise QueryFailed(f"Logs Insights ended the query on {log_group} with status {status}: try again, or a shorter --since")
+            raise QueryFailed(
+                f"Logs Insights ended the query on {log_group} with status {status}: try again, or a shorter --since"
+            )
         if clock() >= deadline:
             _stop(logs, query_id)
             raise QueryTimeout(
@@ -70,7 +79,5 @@ def run_query(
 
 
 def _stop(logs: Any, query_id: str) -> None:
-    try:
+    with contextlib.suppress(ClientError):  # it ended meanwhile: nothing left to stop
         logs.stop_query(queryId=query_id)
-    except ClientError:
-        pass  # it ended meanwhile: nothing left to stop

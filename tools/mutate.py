@@ -82,7 +82,9 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=0, help="try only this many mutants, drawn at random (0: all)")
     choice = parser.add_mutually_exclusive_group()
     choice.add_argument("--fresh", action="store_true", help="forget earlier results and start again")
-    choice.add_argument("--survivors", action="store_true", help="after a change of the tests, try again only the survivors")
+    choice.add_argument(
+        "--survivors", action="store_true", help="after a change of the tests, try again only the survivors"
+    )
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -193,7 +195,9 @@ def mutant_statuses() -> dict[str, str]:
     """Each mutant's status, as ``mutmut results`` lists them (none before a first run)."""
     if not (SCRATCH / "mutants").is_dir():
         return {}
-    listing = subprocess.run(mutmut("results", "--all", "true"), cwd=SCRATCH, capture_output=True, text=True, check=True)
+    listing = subprocess.run(
+        mutmut("results", "--all", "true"), cwd=SCRATCH, capture_output=True, text=True, check=True
+    )
     statuses = {}
     for line in listing.stdout.splitlines():
         name, separator, status = line.strip().partition(": ")

@@ -109,7 +109,12 @@ def run_command(args: Sequence[str]) -> CommandResult:
     """Runs a command in the project's root; a missing program is exit status 127, as in a shell."""
     try:
         done = subprocess.run(
-            list(args), capture_output=True, text=True, check=False, cwd=ROOT, timeout=COMMAND_TIMEOUT_SECONDS,
+            list(args),
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+            timeout=COMMAND_TIMEOUT_SECONDS,
         )
     except FileNotFoundError:
         return CommandResult(127, "", f"{args[0]}: command not found")
@@ -206,7 +211,8 @@ def _check_stack_file(stack: str, root: Path, checks: list[Check]) -> StackSetti
     endpoint = (
         f"serverless, max concurrency {sagemaker.serverless_max_concurrency}, "
         f"provisioned {sagemaker.provisioned_concurrency}"
-        if sagemaker.mode == "serverless" else f"{sagemaker.instance_count} x {sagemaker.instance_type}"
+        if sagemaker.mode == "serverless"
+        else f"{sagemaker.instance_count} x {sagemaker.instance_type}"
     )
     checks.append(Check(Outcome.OK, subject, f"valid; region {settings.region}; SageMaker {endpoint}"))
     return settings
@@ -228,7 +234,9 @@ def _check_credentials(clients: AwsClients, checks: list[Check]) -> str | None:
         checks.append(Check(Outcome.FAIL, subject, fix))
         return None
     except BotoCoreError as error:
-        checks.append(Check(Outcome.FAIL, subject, f"cannot get them or reach STS ({error}): log in again and check the network"))
+        checks.append(
+            Check(Outcome.FAIL, subject, f"cannot get them or reach STS ({error}): log in again and check the network")
+        )
         return None
     account = str(identity["Account"])
     checks.append(Check(Outcome.OK, subject, f"account {account}, caller {identity['Arn']}"))
@@ -243,15 +251,22 @@ def _check_region(target: _Target | None, clients: AwsClients, checks: list[Chec
     try:
         clients.sagemaker.list_endpoints(MaxResults=1)
     except EndpointConnectionError as error:
-        checks.append(Check(Outcome.FAIL, subject, f"SageMaker does not answer there ({error}): check the network and aws:region"))
+        checks.append(
+            Check(Outcome.FAIL, subject, f"SageMaker does not answer there ({error}): check the network and aws:region")
+        )
         return False
     except ClientError as error:
         code = error_code(error)
         if code in REGION_NOT_ENABLED:
-            fix = (f"account {target.account} cannot use it ({code}): enable the region "
-                   "(AWS console > Account > AWS Regions) or choose another aws:region")
+            fix = (
+                f"account {target.account} cannot use it ({code}): enable the region "
+                "(AWS console > Account > AWS Regions) or choose another aws:region"
+            )
         elif code == "AccessDeniedException":
-            fix = f"SageMaker refused sagemaker:ListEndpoints ({error_message(error)}): deploy with credentials allowed to use SageMaker"
+            fix = (
+                f"SageMaker refused sagemaker:ListEndpoints ({error_message(error)}): "
+                "deploy with credentials allowed to use SageMaker"
+            )
         else:
             fix = f"SageMaker answered {code}: {error_message(error)}"
         checks.append(Check(Outcome.FAIL, subject, fix))
@@ -280,16 +295,29 @@ def _check_quotas(target: _Target | None, clients: AwsClients, root: Path, check
     try:
         sharing = _serverless_stacks_sharing(target, root)
     except (StackFileError, SettingsError) as error:
-        checks.extend(Check(Outcome.FAIL, subject, f"cannot read every stack file ({error}): fix it") for subject in subjects)
+        checks.extend(
+            Check(Outcome.FAIL, subject, f"cannot read every stack file ({error}): fix it") for subject in subjects
+        )
         return
     demands = (
-        _QuotaDemand(subjects[0], f"'{TOTAL_CONCURRENCY_QUOTA}'", is_total_concurrency_quota,
-                     f"{PROJECT}:sagemakerServerlessMaxConcurrency",
-                     {name: s.sagemaker.serverless_max_concurrency for name, s in sharing.items()}),
-        _QuotaDemand(subjects[1], "one on provisioned concurrency across all serverless endpoints",
-                     is_provisioned_concurrency_quota, f"{PROJECT}:sagemakerProvisionedConcurrency",
-                     {name: s.sagemaker.provisioned_concurrency for name, s in sharing.items()
-                      if s.sagemaker.provisioned_concurrency}),
+        _QuotaDemand(
+            subjects[0],
+            f"'{TOTAL_CONCURRENCY_QUOTA}'",
+            is_total_concurrency_quota,
+            f"{PROJECT}:sagemakerServerlessMaxConcurrency",
+            {name: s.sagemaker.serverless_max_concurrency for name, s in sharing.items()},
+        ),
+        _QuotaDemand(
+            subjects[1],
+            "one on provisioned concurrency across all serverless endpoints",
+            is_provisioned_concurrency_quota,
+            f"{PROJECT}:sagemakerProvisionedConcurrency",
+            {
+                name: s.sagemaker.provisioned_concurrency
+                for name, s in sharing.items()
+                if s.sagemaker.provisioned_concurrency
+            },
+        ),
     )
     quotas = _Quotas(clients.service_quotas)
     unreadable: str | None = None  # once Service Quotas refuses, it is not asked again
@@ -302,8 +330,10 @@ def _check_quotas(target: _Target | None, clients: AwsClients, root: Path, check
                 checks.append(_quota_check(demand, quotas.find(demand.matches), target.settings.region))
                 continue
             except ClientError as error:
-                unreadable = (f"cannot read Service Quotas ({error_code(error)}: {error_message(error)}): allow "
-                              "servicequotas:List* or check the quota in the Service Quotas console")
+                unreadable = (
+                    f"cannot read Service Quotas ({error_code(error)}: {error_message(error)}): allow "
+                    "servicequotas:List* or check the quota in the Service Quotas console"
+                )
         checks.append(Check(Outcome.FAIL, demand.subject, unreadable))
 
 
@@ -312,15 +342,27 @@ def _quota_check(demand: _QuotaDemand, quota: Quota | None, region: str) -> Chec
     asked = " + ".join(f"{name} {value}" for name, value in demand.needed.items())
     asked = f"{asked} = {total}" if len(demand.needed) > 1 else asked
     if quota is None:
-        return Check(Outcome.FAIL, demand.subject, f"Service Quotas lists no quota {demand.described} for {QUOTA_SERVICE} in "
-                                                   f"{region} (Serverless Inference may not be offered there): check it "
-                                                   f"in the Service Quotas console before deploying ({asked})")
+        return Check(
+            Outcome.FAIL,
+            demand.subject,
+            f"Service Quotas lists no quota {demand.described} for {QUOTA_SERVICE} in "
+            f"{region} (Serverless Inference may not be offered there): check it "
+            f"in the Service Quotas console before deploying ({asked})",
+        )
     if total > quota.value:
-        return Check(Outcome.FAIL, demand.subject, f"{asked} exceeds the quota of {quota.value:g} ('{quota.name}', "
-                                                   f"{quota.code}) in {region}: request an increase to at least {total} "
-                                                   f"in Service Quotas ({QUOTA_SERVICE}, {quota.code}) or lower {demand.setting}")
-    return Check(Outcome.OK, demand.subject, f"{asked} within {quota.value:g} ('{quota.name}', {quota.code}; "
-                                             "shared with any other serverless endpoint in the account)")
+        return Check(
+            Outcome.FAIL,
+            demand.subject,
+            f"{asked} exceeds the quota of {quota.value:g} ('{quota.name}', "
+            f"{quota.code}) in {region}: request an increase to at least {total} "
+            f"in Service Quotas ({QUOTA_SERVICE}, {quota.code}) or lower {demand.setting}",
+        )
+    return Check(
+        Outcome.OK,
+        demand.subject,
+        f"{asked} within {quota.value:g} ('{quota.name}', {quota.code}; "
+        "shared with any other serverless endpoint in the account)",
+    )
 
 
 def _serverless_stacks_sharing(target: _Target, root: Path) -> dict[str, StackSettings]:
@@ -329,8 +371,11 @@ def _serverless_stacks_sharing(target: _Target, root: Path) -> dict[str, StackSe
     for name in stack_names(root):
         settings = target.settings if name == target.settings.stack else stack_settings(name, root)
         allowed = allowed_account_ids(stack_config(name, root))
-        if (settings.region == target.settings.region and settings.sagemaker.mode == "serverless"
-                and (allowed is None or target.account in allowed)):
+        if (
+            settings.region == target.settings.region
+            and settings.sagemaker.mode == "serverless"
+            and (allowed is None or target.account in allowed)
+        ):
             sharing[name] = settings
     return sharing
 
@@ -352,11 +397,18 @@ def _check_pulumi(run: Runner, checks: list[Check]) -> bool:
         return False
     version = re.search(r"v?(\d+)\.(\d+)\.(\d+)", result.stdout)
     if result.returncode != 0 or version is None:
-        checks.append(Check(Outcome.FAIL, subject, f"`pulumi version` failed ({_first_line(result.stderr or result.stdout)}): "
-                                                   f"re{install}"))
+        checks.append(
+            Check(
+                Outcome.FAIL,
+                subject,
+                f"`pulumi version` failed ({_first_line(result.stderr or result.stdout)}): re{install}",
+            )
+        )
         return False
     if int(version.group(1)) != PULUMI_MAJOR:
-        checks.append(Check(Outcome.FAIL, subject, f"version {version.group(0)}, the program needs {PULUMI_MAJOR}.x: {install}"))
+        checks.append(
+            Check(Outcome.FAIL, subject, f"version {version.group(0)}, the program needs {PULUMI_MAJOR}.x: {install}")
+        )
         return False
     checks.append(Check(Outcome.OK, subject, version.group(0)))
     return True
@@ -371,7 +423,9 @@ def _check_alarm_email(stack: str, settings: StackSettings | None, root: Path, r
         return Check(Outcome.OK, subject, f"not needed: alarms are off in {stack}")
     in_file = stack_config(stack, root).get(ALARM_EMAIL_KEY)
     if in_file is not None and not _is_encrypted(in_file):
-        return Check(Outcome.FAIL, subject, f"it is in Pulumi.{stack}.yaml in plain text: remove it from the file and {set_it}")
+        return Check(
+            Outcome.FAIL, subject, f"it is in Pulumi.{stack}.yaml in plain text: remove it from the file and {set_it}"
+        )
     if not pulumi_ok:
         return Check(Outcome.SKIP, subject, "needs the Pulumi CLI")
     result = run(["pulumi", "config", "get", ALARM_EMAIL_KEY, "--stack", stack])
@@ -380,12 +434,19 @@ def _check_alarm_email(stack: str, settings: StackSettings | None, root: Path, r
             return Check(Outcome.OK, subject, f"set for {stack} (value not shown)")
         return Check(Outcome.FAIL, subject, f"set for {stack} but not an e-mail address: {set_it}")
     if "no stack named" in result.stderr:
-        return Check(Outcome.FAIL, subject, f"stack {stack} does not exist in the current Pulumi backend: "
-                                            f"`pulumi stack init {stack}` (after `pulumi login`), then {set_it}")
+        return Check(
+            Outcome.FAIL,
+            subject,
+            f"stack {stack} does not exist in the current Pulumi backend: "
+            f"`pulumi stack init {stack}` (after `pulumi login`), then {set_it}",
+        )
     if "not found" in result.stderr:
         return Check(Outcome.FAIL, subject, f"not set for {stack}: {set_it}")
-    return Check(Outcome.FAIL, subject, f"cannot read it ({_first_line(result.stderr)}): "
-                                        "check `pulumi login` and PULUMI_CONFIG_PASSPHRASE")
+    return Check(
+        Outcome.FAIL,
+        subject,
+        f"cannot read it ({_first_line(result.stderr)}): check `pulumi login` and PULUMI_CONFIG_PASSPHRASE",
+    )
 
 
 def _is_encrypted(raw: str) -> bool:
@@ -409,7 +470,8 @@ def main(
     root: Path = ROOT,
 ) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.preflight", description="Checks, before a first `pulumi up`, that this machine can deploy the stack.",
+        prog="python -m tools.preflight",
+        description="Checks, before a first `pulumi up`, that this machine can deploy the stack.",
     )
     parser.add_argument("--stack", required=True, help="the stack to check (a Pulumi.<stack>.yaml here)")
     args = parser.parse_args(argv)

@@ -94,7 +94,8 @@ def build_definition(function_arns: Mapping[str, str]) -> dict[str, Any]:
         states[STATE_NAMES[task]] = _task_state(task, function_arns[task], following)
     states[DESCRIBE_FAILURE] = {
         "Type": "Pass",
-        "Comment": "A failure from the error table: keep its code, take the person's message out of the Lambda error JSON.",
+        "Comment": "A failure from the error table: keep its code, take the person's message out of the Lambda "
+        "error JSON.",
         "Parameters": {"error.$": "$.Error", "details.$": "States.StringToJson($.Cause)"},
         "Next": FAILED,
     }

@@ -82,7 +82,9 @@ def _text(env: Mapping[str, str], name: str, required: bool) -> str | None:
     return value
 
 
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], required: bool, upper: bool = False) -> str | None:
+def _choice(
+    env: Mapping[str, str], name: str, choices: tuple[str, ...], required: bool, upper: bool = False
+) -> str | None:
     value = _text(env, name, required)
     if value is None:
         return None

@@ -214,7 +214,9 @@ def _reading(info: ImageInfo) -> Iterator[None]:
             warnings.simplefilter("ignore")
             yield
     except Exception:  # noqa: BLE001 - Pillow's decoders raise many unrelated types
-        raise InvalidImage(f"The {info.format.upper()} data is corrupt or truncated, so the image cannot be read.") from None
+        raise InvalidImage(
+            f"The {info.format.upper()} data is corrupt or truncated, so the image cannot be read."
+        ) from None
 
 
 def _decoded(image: Image.Image, wanted_side: int) -> Image.Image:
@@ -319,7 +321,9 @@ def _ink_brightness(pixels: np.ndarray) -> float:
     return float((pixels[:, :, :3].mean(axis=2) * pixels[:, :, 3]).sum()) / weight if weight else 0.0
 
 
-def _paper_under_transparency(colour: np.ndarray, alpha: np.ndarray, ink_brightness: float) -> tuple[int, int, int, int]:
+def _paper_under_transparency(
+    colour: np.ndarray, alpha: np.ndarray, ink_brightness: float
+) -> tuple[int, int, int, int]:
     """The paper colour for the transparent pixels of an image, from its opaque ones.
 
     A canvas export fades its strokes out through alpha: the paper is white under
@@ -390,7 +394,9 @@ def _background(distance: np.ndarray) -> np.ndarray:
     """
     height, width = distance.shape
     block_h, block_w = -(-height // BACKGROUND_GRID), -(-width // BACKGROUND_GRID)
-    padded = np.pad(distance, ((0, block_h * BACKGROUND_GRID - height), (0, block_w * BACKGROUND_GRID - width)), mode="edge")
+    padded = np.pad(
+        distance, ((0, block_h * BACKGROUND_GRID - height), (0, block_w * BACKGROUND_GRID - width)), mode="edge"
+    )
     blocks = padded.reshape(BACKGROUND_GRID, block_h, BACKGROUND_GRID, block_w).transpose(0, 2, 1, 3)
     levels = _quarter_levels(blocks.reshape(BACKGROUND_GRID * BACKGROUND_GRID, -1))
     paper = _lowest_of_neighbours(levels.reshape(BACKGROUND_GRID, BACKGROUND_GRID))
@@ -513,7 +519,9 @@ def _largest_square_side(mask: np.ndarray) -> int:
     while True:
         padded = np.pad(remaining, 1)
         height, width = remaining.shape
-        remaining = np.logical_and.reduce([padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)])
+        remaining = np.logical_and.reduce(
+            [padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)]
+        )
         if not remaining.any():
             return side
         side += 2

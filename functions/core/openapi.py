@@ -63,9 +63,7 @@ def _build() -> dict[str, Any]:
     operations = _operations()
     # Every route with every method it has, in the routes' order (a route
     # without its operation here fails at once, on every stack and in the tests).
-    paths = {
-        path: {method.lower(): operations[path, method] for method in methods} for path, methods in ROUTES.items()
-    }
+    paths = {path: {method.lower(): operations[path, method] for method in methods} for path, methods in ROUTES.items()}
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -87,7 +85,7 @@ _DESCRIPTION = (
     "client can browse, correct and delete. The same contract on every stack: "
     "the local one (`make run`) and each deployed one behind CloudFront.\n\n"
     "A `clientId` is a bearer name, not an account: whoever knows one can read "
-    "its history. Every error is `{\"error\": {\"code\", \"message\"}}` with the "
+    'its history. Every error is `{"error": {"code", "message"}}` with the '
     "status of its code; an unknown path or a method a path does not have is "
     "404 `NotFound`.\n\n"
     f"Request bodies are JSON (RFC 8259: no `NaN`, text that is Unicode), at most "
@@ -111,7 +109,11 @@ def _operations() -> dict[tuple[str, str], dict[str, Any]]:
             "responses": {
                 "200": _json("The prediction, as it is now stored in the history.", "Prediction", links=_item_links()),
                 **_errors(
-                    "BadRequest", "InvalidImage", "ImageTooLarge", "UnsupportedImageType", "NoDigitFound",
+                    "BadRequest",
+                    "InvalidImage",
+                    "ImageTooLarge",
+                    "UnsupportedImageType",
+                    "NoDigitFound",
                     "ModelUnavailable",
                 ),
             },
@@ -152,7 +154,9 @@ def _operations() -> dict[tuple[str, str], dict[str, Any]]:
             "parameters": [item_id],
             "requestBody": _body("Feedback"),
             "responses": {
-                "200": _json("The prediction with its `feedbackLabel`.", "Prediction", links=_item_links(feedback=False)),
+                "200": _json(
+                    "The prediction with its `feedbackLabel`.", "Prediction", links=_item_links(feedback=False)
+                ),
                 **_errors("BadRequest", "NotFound", "ImageTooLarge"),
             },
         },
@@ -164,7 +168,10 @@ def _operations() -> dict[tuple[str, str], dict[str, Any]]:
         (DOCUMENT_PATH, "GET"): {
             "operationId": "getOpenApiDocument",
             "summary": "This document",
-            "responses": {"200": {"description": "The OpenAPI document.", "content": {JSON: {"schema": {"type": "object"}}}}, **_errors()},
+            "responses": {
+                "200": {"description": "The OpenAPI document.", "content": {JSON: {"schema": {"type": "object"}}}},
+                **_errors(),
+            },
         },
     }
 
@@ -181,9 +188,15 @@ def _item_links(get: bool = True, feedback: bool = True) -> dict[str, Any]:
             "parameters": {"id": "$response.body#/id"},
             "requestBody": {"clientId": "$response.body#/clientId", "label": "$response.body#/digit"},
         }
-    links["ListPredictions"] = {"operationId": "listPredictions", "parameters": {"clientId": "$response.body#/clientId"}}
+    links["ListPredictions"] = {
+        "operationId": "listPredictions",
+        "parameters": {"clientId": "$response.body#/clientId"},
+    }
     links["DeletePrediction"] = {"operationId": "deletePrediction", "parameters": item}
-    links["ClearPredictions"] = {"operationId": "clearPredictions", "parameters": {"clientId": "$response.body#/clientId"}}
+    links["ClearPredictions"] = {
+        "operationId": "clearPredictions",
+        "parameters": {"clientId": "$response.body#/clientId"},
+    }
     return links
 
 
@@ -228,48 +241,55 @@ def _schemas() -> dict[str, Any]:
     return {
         "PredictionRequest": _openapi_schema(PREDICTION_REQUEST_SCHEMA),
         "Feedback": _openapi_schema(FEEDBACK_SCHEMA),
-        "Prediction": _closed({
-            "id": {"type": "string", "format": "uuid"},
-            "clientId": {"type": "string", "pattern": CLIENT_ID_PATTERN},
-            "digit": digit,
-            "confidence": {**probability, "description": "Calibrated probability that `digit` is right."},
-            "lowConfidence": {
-                "type": "boolean",
-                "description": "The model is unsure, or the image is probably not a digit at all.",
+        "Prediction": _closed(
+            {
+                "id": {"type": "string", "format": "uuid"},
+                "clientId": {"type": "string", "pattern": CLIENT_ID_PATTERN},
+                "digit": digit,
+                "confidence": {**probability, "description": "Calibrated probability that `digit` is right."},
+                "lowConfidence": {
+                    "type": "boolean",
+                    "description": "The model is unsure, or the image is probably not a digit at all.",
+                },
+                "probabilities": {"type": "array", "items": probability, "minItems": 10, "maxItems": 10},
+                "modelVersion": {"type": "string", "minLength": 1},
+                "createdAt": {"type": "string", "format": "date-time", "pattern": f"^{CREATED_AT_FORMAT.pattern}$"},
+                "input": _closed(
+                    {
+                        "format": {"type": "string", "minLength": 1},
+                        "width": count,
+                        "height": count,
+                        "bytes": count,
+                        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    }
+                ),
+                "thumbnail": {
+                    "type": "string",
+                    "format": "byte",
+                    "minLength": THUMBNAIL_LENGTH,
+                    "maxLength": THUMBNAIL_LENGTH,
+                    "description": f"Base64 of the {SIDE}x{SIDE} 8-bit grey image the model saw, row by row.",
+                },
+                "timingsMs": {
+                    "type": "object",
+                    "properties": {stage: milliseconds for stage in ITEM_STAGES},
+                    "required": list(ITEM_STAGES),
+                    "additionalProperties": milliseconds,
+                },
+                "feedbackLabel": {**digit, "description": "A person's correction, once made."},
             },
-            "probabilities": {"type": "array", "items": probability, "minItems": 10, "maxItems": 10},
-            "modelVersion": {"type": "string", "minLength": 1},
-            "createdAt": {"type": "string", "format": "date-time", "pattern": f"^{CREATED_AT_FORMAT.pattern}$"},
-            "input": _closed({
-                "format": {"type": "string", "minLength": 1},
-                "width": count,
-                "height": count,
-                "bytes": count,
-                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-            }),
-            "thumbnail": {
-                "type": "string",
-                "format": "byte",
-                "minLength": THUMBNAIL_LENGTH,
-                "maxLength": THUMBNAIL_LENGTH,
-                "description": f"Base64 of the {SIDE}x{SIDE} 8-bit grey image the model saw, row by row.",
-            },
-            "timingsMs": {
-                "type": "object",
-                "properties": {stage: milliseconds for stage in ITEM_STAGES},
-                "required": list(ITEM_STAGES),
-                "additionalProperties": milliseconds,
-            },
-            "feedbackLabel": {**digit, "description": "A person's correction, once made."},
-        }, optional=("feedbackLabel",)),
-        "PredictionPage": _closed({
-            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Prediction"}, "maxItems": MAX_LIMIT},
-            "nextCursor": {
-                "type": "string",
-                "nullable": True,
-                "description": "The next page's `cursor`; null on the last page.",
-            },
-        }),
+            optional=("feedbackLabel",),
+        ),
+        "PredictionPage": _closed(
+            {
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/Prediction"}, "maxItems": MAX_LIMIT},
+                "nextCursor": {
+                    "type": "string",
+                    "nullable": True,
+                    "description": "The next page's `cursor`; null on the last page.",
+                },
+            }
+        ),
         "Health": {
             "type": "object",
             "required": ["status", "stack"],
@@ -285,12 +305,24 @@ def _error_responses() -> dict[str, Any]:
         described = "\n".join(f"- `{code}`: {ERROR_TABLE[code].default_message}" for code in codes)
         responses[_error_name(status)] = {
             "description": described,
-            "content": {JSON: {"schema": _closed({
-                "error": _closed({
-                    "code": {"type": "string", "enum": list(codes)},
-                    "message": {"type": "string", "minLength": 1, "description": "For a person to read."},
-                }),
-            })}},
+            "content": {
+                JSON: {
+                    "schema": _closed(
+                        {
+                            "error": _closed(
+                                {
+                                    "code": {"type": "string", "enum": list(codes)},
+                                    "message": {
+                                        "type": "string",
+                                        "minLength": 1,
+                                        "description": "For a person to read.",
+                                    },
+                                }
+                            ),
+                        }
+                    )
+                }
+            },
         }
     return responses
 

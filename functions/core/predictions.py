@@ -36,7 +36,7 @@ import math
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from functions.core.errors import BadRequest, InternalError
@@ -105,11 +105,13 @@ def check_client_id(value: Any) -> str:
     return value
 
 
-def validated_state(request: PredictionRequest, raw_image: bytes, info: ImageInfo, now: datetime | None = None) -> State:
+def validated_state(
+    request: PredictionRequest, raw_image: bytes, info: ImageInfo, now: datetime | None = None
+) -> State:
     return {
         "requestId": request.request_id,
         "clientId": request.client_id,
-        "createdAt": iso_timestamp(now or datetime.now(timezone.utc)),
+        "createdAt": iso_timestamp(now or datetime.now(UTC)),
         "input": info.to_dict(),
         "image": base64.b64encode(raw_image).decode("ascii"),
     }
@@ -124,7 +126,7 @@ def raw_image(state: State) -> bytes:
 
 def iso_timestamp(moment: datetime) -> str:
     """ISO 8601 UTC with milliseconds, the one form the history store sorts on."""
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 

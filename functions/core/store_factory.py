@@ -33,9 +33,7 @@ HISTORY_API_ATTEMPTS = 2
 # DynamoDB's own failures, worth another try (its error reference: HTTP 500/503).
 SERVER_ERROR_CODES = frozenset({"InternalServerError", "ServiceUnavailable"})
 STORE_BUSY_MESSAGE = "The history is busy right now. Please try again shortly."
-THROTTLING_CODES = frozenset(
-    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
-)
+THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
 
 
 def history_store(settings: Settings, attempts: int = HISTORY_API_ATTEMPTS) -> HistoryStore:

@@ -36,4 +36,3 @@ def test_given_a_cold_start_then_the_handler_loads_only_the_heavy_packages_it_us
     cold_starts: dict[str, ColdStart], handler: str
 ) -> None:
     assert set(cold_starts[handler].heavy) == EXPECTED_HEAVY_PACKAGES[handler]
-

@@ -28,14 +28,22 @@ MILLION = 1_000_000
 # 2-item history page, no corrections, no Lambda platform or access log lines.
 PAGE = PageLoad(requests=4, bytes=0)
 USAGE = Usage(
-    predictions_per_visit=2, history_page_items=2, corrections_per_prediction=0,
-    history_call_ms=100, platform_log_bytes_per_invocation=0, access_log_bytes_per_request=0,
+    predictions_per_visit=2,
+    history_page_items=2,
+    corrections_per_prediction=0,
+    history_call_ms=100,
+    platform_log_bytes_per_invocation=0,
+    access_log_bytes_per_request=0,
     model_serving_overhead_ms=0,
 )
 MEASURED = Measured(
     durations_ms={"validate": 100, "preprocess": 100, "invoke_model": 100, "persist": 100},
-    model_ms=10, model_payload_bytes=GB // 1000,
-    item_bytes=1024, stored_item_bytes=1000, request_bytes=2048, log_bytes={"INFO": 4096},
+    model_ms=10,
+    model_payload_bytes=GB // 1000,
+    item_bytes=1024,
+    stored_item_bytes=1000,
+    request_bytes=2048,
+    log_bytes={"INFO": 4096},
 )
 
 
@@ -45,11 +53,16 @@ def settings() -> StackSettings:
     return dataclasses.replace(
         prod,
         lambda_memory_mb={name: 1024 for name in prod.lambda_memory_mb},
-        log_level="INFO", log_retention_days=0, history_ttl_days=365,
-        waf_enabled=True, point_in_time_recovery=True,
-        step_functions_log_level="ERROR", alarms_enabled=True,
-        sagemaker=dataclasses.replace(prod.sagemaker, mode="serverless", serverless_memory_mb=2048,
-                                      provisioned_concurrency=0),
+        log_level="INFO",
+        log_retention_days=0,
+        history_ttl_days=365,
+        waf_enabled=True,
+        point_in_time_recovery=True,
+        step_functions_log_level="ERROR",
+        alarms_enabled=True,
+        sagemaker=dataclasses.replace(
+            prod.sagemaker, mode="serverless", serverless_memory_mb=2048, provisioned_concurrency=0
+        ),
     )
 
 
@@ -90,14 +103,18 @@ def test_given_features_turned_off_then_their_costs_are_zero(settings: StackSett
 
 
 def test_given_the_fixture_then_fixed_costs_are_the_month_s_list_prices(settings: StackSettings) -> None:
-    assert fixed_monthly(settings) == pytest.approx({
-        "CloudWatch dashboard + custom metrics": 3.00 + 18 * 0.30,
-        "WAF web ACLs + rules": 2 * (5.00 + 1.00),
-        "CloudWatch alarms + their KMS key": 11 * 0.10 + 1.00,
-    })
+    assert fixed_monthly(settings) == pytest.approx(
+        {
+            "CloudWatch dashboard + custom metrics": 3.00 + 18 * 0.30,
+            "WAF web ACLs + rules": 2 * (5.00 + 1.00),
+            "CloudWatch alarms + their KMS key": 11 * 0.10 + 1.00,
+        }
+    )
 
 
-def test_given_an_estimate_then_the_all_in_cost_spreads_the_fixed_month_over_the_volume(settings: StackSettings) -> None:
+def test_given_an_estimate_then_the_all_in_cost_spreads_the_fixed_month_over_the_volume(
+    settings: StackSettings,
+) -> None:
     result = estimate(settings, MEASURED, [MILLION, 100 * MILLION], USAGE, PAGE)
 
     assert result["variableTotal"] == pytest.approx(sum(result["variable"].values()), abs=1e-3)
@@ -116,11 +133,19 @@ def test_given_measured_figures_then_json_prints_both_stacks_with_every_cost_and
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     figures = tmp_path / "figures.json"
-    figures.write_text(json.dumps({
-        **MEASURED.durations_ms, "model": MEASURED.model_ms, "modelPayloadBytes": MEASURED.model_payload_bytes,
-        "itemBytes": MEASURED.item_bytes, "storedItemBytes": MEASURED.stored_item_bytes,
-        "requestBytes": MEASURED.request_bytes, "logBytes": MEASURED.log_bytes,
-    }))
+    figures.write_text(
+        json.dumps(
+            {
+                **MEASURED.durations_ms,
+                "model": MEASURED.model_ms,
+                "modelPayloadBytes": MEASURED.model_payload_bytes,
+                "itemBytes": MEASURED.item_bytes,
+                "storedItemBytes": MEASURED.stored_item_bytes,
+                "requestBytes": MEASURED.request_bytes,
+                "logBytes": MEASURED.log_bytes,
+            }
+        )
+    )
 
     main(["--json", "--durations", str(figures)])
 

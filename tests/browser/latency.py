@@ -31,9 +31,15 @@ from tests.support.local_stack import running_stack
 WATCH = """() => { window.__answered = new Promise((resolve) => {
     const target = document.getElementById("result");
     const observer = new MutationObserver(() => {
-        if (!target.hidden && !target.classList.contains("is-stale")) { observer.disconnect(); resolve(performance.now()); }
+        if (!target.hidden && !target.classList.contains("is-stale")) {
+            observer.disconnect();
+            resolve(performance.now());
+        }
     });
-    observer.observe(document.getElementById("result-card"), { subtree: true, childList: true, attributes: true, characterData: true });
+    observer.observe(
+        document.getElementById("result-card"),
+        { subtree: true, childList: true, attributes: true, characterData: true },
+    );
 }); }"""
 ANSWERED = "() => window.__answered"
 
@@ -42,7 +48,8 @@ def _click_to_answer(page: Page, sample: str) -> float:
     page.evaluate(WATCH)
     started = page.evaluate(
         """(name) => new Promise((resolve) => {
-            const button = Array.from(document.querySelectorAll("[data-sample]")).find((each) => each.textContent.includes(name));
+            const button = Array.from(document.querySelectorAll("[data-sample]"))
+                .find((each) => each.textContent.includes(name));
             button.addEventListener("click", () => resolve(performance.now()), { once: true, capture: true });
             button.click();
         })""",
@@ -67,7 +74,8 @@ def _stroke_to_answer(page: Page, stroke: list[Point]) -> float:
 def _summary(name: str, times: list[float]) -> str:
     ordered = sorted(times)
     p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
-    return f"{name}: median {statistics.median(times):.0f} ms, p90 {p90:.0f} ms, min {ordered[0]:.0f} ms ({len(times)} runs)"
+    median = statistics.median(times)
+    return f"{name}: median {median:.0f} ms, p90 {p90:.0f} ms, min {ordered[0]:.0f} ms ({len(times)} runs)"
 
 
 def main() -> None:

@@ -28,7 +28,11 @@ def _on_screen(page: Page, selector: str) -> bool:
     assert box is not None, f"{selector} is not displayed"
     viewport = page.viewport_size
     assert viewport is not None
-    return box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"] and box["x"] + box["width"] <= viewport["width"]
+    return (
+        box["y"] >= 0
+        and box["y"] + box["height"] <= viewport["height"]
+        and box["x"] + box["width"] <= viewport["width"]
+    )
 
 
 def test_on_a_phone_the_answer_to_a_drawing_is_on_screen_beside_recognise(browsing: Browsing) -> None:
@@ -102,7 +106,9 @@ def test_the_language_switch_changes_the_texts_and_is_remembered(page: Page) -> 
     expect(heading).to_have_text("Recognise a handwritten digit")
 
 
-@pytest.mark.parametrize(("locale", "heading"), [("vi-VN", "Nhận dạng chữ số viết tay"), ("en-GB", "Recognise a handwritten digit")])
+@pytest.mark.parametrize(
+    ("locale", "heading"), [("vi-VN", "Nhận dạng chữ số viết tay"), ("en-GB", "Recognise a handwritten digit")]
+)
 def test_the_first_language_follows_the_browser(browsing: Browsing, locale: str, heading: str) -> None:
     page = browsing.open(locale=locale)
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)

@@ -7,6 +7,7 @@ soon as it is given and a drawing as soon as a stroke ends.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from pathlib import Path
 
@@ -33,7 +34,12 @@ from tests.browser.recognizer import (
 
 def _requests_to_predict(page: Page) -> list[Request]:
     sent: list[Request] = []
-    page.on("request", lambda request: sent.append(request) if request.url.endswith("/api/predictions") and request.method == "POST" else None)
+    page.on(
+        "request",
+        lambda request: (
+            sent.append(request) if request.url.endswith("/api/predictions") and request.method == "POST" else None
+        ),
+    )
     return sent
 
 
@@ -115,7 +121,9 @@ def test_an_answer_is_marked_stale_while_the_changed_drawing_is_recognised(page:
     drawn(page, VERTICAL_STROKE)
     held: list[Route] = []
     # Never answered: the request stays pending for the rest of the test.
-    page.route("**/api/predictions", lambda route: held.append(route) if route.request.method == "POST" else route.continue_())
+    page.route(
+        "**/api/predictions", lambda route: held.append(route) if route.request.method == "POST" else route.continue_()
+    )
     draw(page, [(0.3, 0.5), (0.7, 0.5)])
 
     expect(page.locator("#result")).to_have_class("result is-stale")
@@ -217,7 +225,7 @@ def _dispatch_file(page: Page, event: str, data: bytes) -> None:
 def test_an_image_dropped_on_the_input_or_pasted_is_recognised_at_once(page: Page, mnist_seven: Path) -> None:
     for event in ("drop", "paste"):
         page.reload()
-        answer_to(page, lambda: _dispatch_file(page, event, mnist_seven.read_bytes()))
+        answer_to(page, functools.partial(_dispatch_file, page, event, mnist_seven.read_bytes()))
         expect(page.get_by_role("tab", name="Image")).to_have_attribute("aria-selected", "true")
         expect(page.locator("#image-preview")).to_be_visible()
         assert shown_digit(page) == "7", event

@@ -138,13 +138,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     record = item.config.stash[RUN_RECORD]
     if report.failed and not hasattr(report, "wasxfail"):
         calls = record.link.calls[item.stash.get(FIRST_CALL, 0) :] if record.link is not None else []
         last = calls[-1] if calls else None
-        why = "\n        ".join(call.excinfo.exconly().splitlines()[:WHY_LINES]) if call.excinfo is not None else "failed"
+        why = (
+            "\n        ".join(call.excinfo.exconly().splitlines()[:WHY_LINES]) if call.excinfo is not None else "failed"
+        )
         record.broken.append(Broken(f"{report.nodeid} ({report.when})", last, why))
         report.sections.append(("contract", f"last call: {last if last else 'none'}\n{why}"))
     return report

@@ -95,7 +95,7 @@ def predict(api: httpx.Client, digit: KnownDigit, client_id: str) -> Item:
 def assert_complete_item(item: Item, digit: KnownDigit, client_id: str) -> None:
     """Every field of DESIGN.md's prediction item, right for this upload."""
     where = f"item for {digit.name}: {excerpt(str(item))}"
-    assert ITEM_KEYS <= set(item), f"missing {sorted(ITEM_KEYS - set(item))} in the {where}"
+    assert set(item) >= ITEM_KEYS, f"missing {sorted(ITEM_KEYS - set(item))} in the {where}"
     assert "feedbackLabel" not in item, where
     assert isinstance(item["id"], str) and item["id"], where
     assert item["clientId"] == client_id, where
@@ -114,7 +114,7 @@ def assert_complete_item(item: Item, digit: KnownDigit, client_id: str) -> None:
     assert upload["sha256"] == hashlib.sha256(digit.data).hexdigest(), where
     assert len(base64.b64decode(item["thumbnail"], validate=True)) == THUMBNAIL_BYTES, where
     timings = item["timingsMs"]
-    assert STAGES <= set(timings) and all(timings[stage] >= 0 for stage in STAGES), where
+    assert set(timings) >= STAGES and all(timings[stage] >= 0 for stage in STAGES), where
 
 
 def list_page(api: httpx.Client, client_id: str, **params: Any) -> dict[str, Any]:

@@ -49,7 +49,9 @@ class Latency:
         line = f"cold: the first prediction took {self.cold * 1000:.0f} ms"
         if len(self.warm) >= 2:
             cuts = statistics.quantiles(self.warm, n=100, method="inclusive")
-            line += f"; warm: p50 {cuts[49] * 1000:.0f} ms, p95 {cuts[94] * 1000:.0f} ms over {len(self.warm)} predictions"
+            line += (
+                f"; warm: p50 {cuts[49] * 1000:.0f} ms, p95 {cuts[94] * 1000:.0f} ms over {len(self.warm)} predictions"
+            )
         return line
 
 

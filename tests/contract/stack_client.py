@@ -75,9 +75,15 @@ class StackLink:
     _paced: bool = field(default=True, init=False, repr=False)
 
     @classmethod
-    def to(cls, base_url: str, rate_per_second: float | None = None, request_budget: int = DEFAULT_REQUEST_BUDGET) -> StackLink:
+    def to(
+        cls, base_url: str, rate_per_second: float | None = None, request_budget: int = DEFAULT_REQUEST_BUDGET
+    ) -> StackLink:
         """Unpaced on this machine; ``DEPLOYED_RATE_PER_SECOND`` elsewhere unless ``rate_per_second`` says otherwise."""
-        rate = rate_per_second if rate_per_second is not None else (None if is_loopback(base_url) else DEPLOYED_RATE_PER_SECOND)
+        rate = (
+            rate_per_second
+            if rate_per_second is not None
+            else (None if is_loopback(base_url) else DEPLOYED_RATE_PER_SECOND)
+        )
         return cls(site_root(base_url), 1.0 / rate if rate else 0.0, request_budget)
 
     @property
@@ -149,7 +155,9 @@ class _LoggedTransport(httpx.HTTPTransport):
             )
             raise
         text = response.content.decode("utf-8", "replace")
-        self._link.record(Call(request.method, target, response.status_code, excerpt(text), time.perf_counter() - started))
+        self._link.record(
+            Call(request.method, target, response.status_code, excerpt(text), time.perf_counter() - started)
+        )
         return response
 
 

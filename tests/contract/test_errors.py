@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from local.server import MAX_BODY_BYTES
+from functions.core.api_contract import MAX_BODY_BYTES
 from tests.contract.digits import clear_digits
 from tests.contract.expect import Item, assert_error, assert_error_call, predict
 from tests.contract.run_record import ClientIds

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import httpx
 
-from tests.contract.run_record import Latency
 from tests.contract.digits import canvas_drawings
 from tests.contract.expect import predict
+from tests.contract.run_record import Latency
 from tests.contract.stack_client import StackLink
 
 

@@ -32,7 +32,9 @@ def test_given_a_plain_base64_image_without_a_data_url_when_posted_then_it_is_re
     api: httpx.Client, client_id: str
 ) -> None:
     digit = clear_digits()[0]
-    response = api.post("/api/predictions", json={"image": base64.b64encode(digit.data).decode(), "clientId": client_id})
+    response = api.post(
+        "/api/predictions", json={"image": base64.b64encode(digit.data).decode(), "clientId": client_id}
+    )
 
     assert_status(response, 200)
     assert_complete_item(response.json(), digit, client_id)

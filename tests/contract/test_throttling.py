@@ -23,7 +23,9 @@ MAX_BURST_REQUESTS = 500
 BURST_WORKERS = 16
 
 
-@pytest.mark.skipif(os.environ.get(THROTTLE_VARIABLE) != "1", reason=f"{THROTTLE_VARIABLE}=1 bursts past the stack's limit")
+@pytest.mark.skipif(
+    os.environ.get(THROTTLE_VARIABLE) != "1", reason=f"{THROTTLE_VARIABLE}=1 bursts past the stack's limit"
+)
 def test_a_burst_past_the_stacks_limit_is_throttled_with_the_contracts_error(link: StackLink) -> None:
     burst = min(int(os.environ.get(BURST_REQUESTS_VARIABLE) or DEFAULT_BURST_REQUESTS), MAX_BURST_REQUESTS)
 

@@ -16,9 +16,10 @@ from tests.support.local_stack import REQUEST_TIMEOUT_SECONDS, running_stack
 def test_the_stack_keeps_history_in_dynamodb_local_when_asked(tmp_path: Path) -> None:
     client_id, other_client = new_client_id(), new_client_id()
 
-    with running_stack(tmp_path, env={"HISTORY_BACKEND": "dynamodb"}) as base_url, httpx.Client(
-        base_url=base_url, timeout=REQUEST_TIMEOUT_SECONDS
-    ) as api:
+    with (
+        running_stack(tmp_path, env={"HISTORY_BACKEND": "dynamodb"}) as base_url,
+        httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_SECONDS) as api,
+    ):
         backend = api.get("/api/health").json()["historyBackend"]
         first, second, third = (predict(api, digit, client_id) for digit in clear_digits()[:3])
         others = predict(api, clear_digits()[3], other_client)

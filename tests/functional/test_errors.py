@@ -100,10 +100,14 @@ def test_a_prediction_body_that_is_not_declared_json_is_a_bad_request(api: httpx
 
 
 @pytest.mark.parametrize("content_type", [None, "application/json; charset=utf-8", "Application/JSON"])
-def test_a_prediction_body_declared_json_or_not_declared_at_all_is_read(api: httpx.Client, content_type: str | None) -> None:
+def test_a_prediction_body_declared_json_or_not_declared_at_all_is_read(
+    api: httpx.Client, content_type: str | None
+) -> None:
     body = json.dumps(prediction_body(clear_digits()[0], new_client_id())).encode()
 
-    response = api.post("/api/predictions", content=body, headers={"content-type": content_type} if content_type else {})
+    response = api.post(
+        "/api/predictions", content=body, headers={"content-type": content_type} if content_type else {}
+    )
 
     assert response.status_code == 200, response.text
 

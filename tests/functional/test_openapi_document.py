@@ -15,10 +15,10 @@ import pytest
 from openapi_schema_validator import OAS30Validator, validate
 from openapi_spec_validator import validate as validate_document
 
+from functions.core.api_contract import DOCUMENT_PATH
 from functions.core.errors import ERROR_TABLE
 from functions.core.imaging import ImageInfo
-from functions.core.api_contract import DOCUMENT_PATH
-from functions.core.openapi import ITEM_STAGES, openapi_document
+from functions.core.openapi import ITEM_STAGES
 from functions.core.predictions import build_item
 from tests.contract.digits import clear_digits
 from tests.contract.expect import predict
@@ -36,7 +36,9 @@ def document(api: httpx.Client) -> dict[str, Any]:
 
 def _conforms(document: dict[str, Any], schema: str, instance: Any) -> None:
     """``instance`` is valid against the document's component schema ``schema`` (OpenAPI 3.0 rules)."""
-    validate(instance, {"$ref": f"#/components/schemas/{schema}", "components": document["components"]}, cls=OAS30Validator)
+    validate(
+        instance, {"$ref": f"#/components/schemas/{schema}", "components": document["components"]}, cls=OAS30Validator
+    )
 
 
 def _error_schema(document: dict[str, Any], reference: dict[str, str]) -> dict[str, Any]:
@@ -60,10 +62,17 @@ def test_every_error_code_is_documented_under_its_own_status_and_nowhere_else(do
             for status, response in operation["responses"].items():
                 if int(status) >= 400:
                     codes = _codes(document, response)
-                    assert codes and all(ERROR_TABLE[code].status == int(status) for code in codes), (method, path, status)
+                    assert codes and all(ERROR_TABLE[code].status == int(status) for code in codes), (
+                        method,
+                        path,
+                        status,
+                    )
     documented = {
-        code for response in document["components"]["responses"].values()
-        for code in response["content"]["application/json"]["schema"]["properties"]["error"]["properties"]["code"]["enum"]
+        code
+        for response in document["components"]["responses"].values()
+        for code in response["content"]["application/json"]["schema"]["properties"]["error"]["properties"]["code"][
+            "enum"
+        ]
     }
     assert documented == set(ERROR_TABLE)
 

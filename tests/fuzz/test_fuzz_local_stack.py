@@ -33,9 +33,22 @@ def test_given_the_served_document_then_schemathesis_finds_no_failure_in_any_ope
 ) -> None:
     report, har = tmp_path / "report.json", tmp_path / "requests.har"
     command = [
-        sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG), "--no-color",
-        "run", f"{stack_url}{DOCUMENT_PATH}", "--url", stack_url,
-        "--report", "json,har", "--report-json-path", str(report), "--report-har-path", str(har),
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(CONFIG),
+        "--no-color",
+        "run",
+        f"{stack_url}{DOCUMENT_PATH}",
+        "--url",
+        stack_url,
+        "--report",
+        "json,har",
+        "--report-json-path",
+        str(report),
+        "--report-har-path",
+        str(har),
     ]
     # In a folder of its own: Schemathesis writes its working files where it runs.
     run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS)
@@ -61,6 +74,8 @@ def _answers(har: Path) -> Counter[tuple[str, int]]:
     for entry in json.loads(har.read_text())["log"]["entries"]:
         path = urlsplit(entry["request"]["url"]).path
         parts = path.split("/")
-        route = "/".join(["", "api", "predictions", "{id}", *parts[4:]]) if path.startswith("/api/predictions/") else path
+        route = (
+            "/".join(["", "api", "predictions", "{id}", *parts[4:]]) if path.startswith("/api/predictions/") else path
+        )
         counted[entry["request"]["method"] + " " + route, entry["response"]["status"]] += 1
     return counted

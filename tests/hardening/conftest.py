@@ -18,7 +18,6 @@ from tests.imagegen import mnist_digit, mnist_png
 LEAK_PATTERN = re.compile(r'Traceback|File "|/work/|site-packages|\.py", line')
 
 
-
 def new_client_id() -> str:
     return f"hardening-{uuid.uuid4().hex}"
 

@@ -53,7 +53,9 @@ class BadRequestCase:
 
 def image_request(data: bytes, mime: str = "image/png", client_id: str = CLIENT_ID) -> bytes:
     """A prediction request uploading ``data`` as a data: URL."""
-    return json.dumps({"image": f"data:{mime};base64," + base64.b64encode(data).decode(), "clientId": client_id}).encode()
+    return json.dumps(
+        {"image": f"data:{mime};base64," + base64.b64encode(data).decode(), "clientId": client_id}
+    ).encode()
 
 
 def _digit_png() -> bytes:
@@ -168,7 +170,13 @@ def bad_uploads() -> list[BadUpload]:
     uploads: list[tuple[str, bytes, str, int, str]] = [
         ("empty file", b"", "image/png", 400, "BadRequest"),
         ("plain text", b"just some text, not an image\n", "text/plain", 415, "UnsupportedImageType"),
-        ("html", b"<!doctype html><html><body><script>alert(1)</script></body></html>", "text/html", 415, "UnsupportedImageType"),
+        (
+            "html",
+            b"<!doctype html><html><body><script>alert(1)</script></body></html>",
+            "text/html",
+            415,
+            "UnsupportedImageType",
+        ),
         (
             "svg",
             b'<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28"><text y="20">7</text></svg>',
@@ -176,7 +184,13 @@ def bad_uploads() -> list[BadUpload]:
             415,
             "UnsupportedImageType",
         ),
-        ("pdf", b"%PDF-1.7\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n", "application/pdf", 415, "UnsupportedImageType"),
+        (
+            "pdf",
+            b"%PDF-1.7\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n",
+            "application/pdf",
+            415,
+            "UnsupportedImageType",
+        ),
         ("zip", _zip(), "application/zip", 415, "UnsupportedImageType"),
         ("truncated png", digit_png[: len(digit_png) // 2], "image/png", 400, "InvalidImage"),
         ("png signature only", digit_png[:8], "image/png", 400, "InvalidImage"),
@@ -198,14 +212,22 @@ def bad_uploads() -> list[BadUpload]:
         ("gif with trailing html", _gif_html_polyglot(), "image/gif", 422, "NoDigitFound"),
         ("html that starts like a gif", _html_gif_polyglot(), "image/gif", 400, "InvalidImage"),
         ("blank png with a trailing zip", _blank((28, 28), "PNG") + _zip(), "image/png", 422, "NoDigitFound"),
-        ("image over the upload limit", b"\x89PNG\r\n\x1a\n" + bytes(OVERSIZED_IMAGE_BYTES), "image/png", 413, "ImageTooLarge"),
+        (
+            "image over the upload limit",
+            b"\x89PNG\r\n\x1a\n" + bytes(OVERSIZED_IMAGE_BYTES),
+            "image/png",
+            413,
+            "ImageTooLarge",
+        ),
     ]
     return [BadUpload(*upload) for upload in uploads]
 
 
 def image_cases() -> list[BadRequestCase]:
     return [
-        BadRequestCase(upload.name, "POST", "/api/predictions", image_request(upload.data, upload.mime), upload.status, upload.code)
+        BadRequestCase(
+            upload.name, "POST", "/api/predictions", image_request(upload.data, upload.mime), upload.status, upload.code
+        )
         for upload in bad_uploads()
     ]
 
@@ -241,26 +263,54 @@ def body_cases() -> list[BadRequestCase]:
         ("clientId with a newline", body({"image": png64, "clientId": "a\r\nSet-Cookie: x=1"}), 400, "BadRequest"),
         ("invalid base64", body({"image": "!!!not*base64$$$", "clientId": CLIENT_ID}), 400, "BadRequest"),
         ("base64 of wrong length", body({"image": png64[:-3], "clientId": CLIENT_ID}), 400, "BadRequest"),
-        ("data url that is not base64", body({"image": "data:image/png,%89PNG", "clientId": CLIENT_ID}), 400, "BadRequest"),
+        (
+            "data url that is not base64",
+            body({"image": "data:image/png,%89PNG", "clientId": CLIENT_ID}),
+            400,
+            "BadRequest",
+        ),
         ("empty image string", body({"image": "", "clientId": CLIENT_ID}), 400, "BadRequest"),
         ("oversized body", body({"image": "A" * OVERSIZED_BODY_BYTES, "clientId": CLIENT_ID}), 413, "ImageTooLarge"),
         ("deeply nested arrays", _nested(NESTING_DEPTH, "[", "]"), 400, "BadRequest"),
         ("deeply nested objects", _nested(NESTING_DEPTH // 10, '{"a":', "}")[:-1] + b"1" + b"}", 400, "BadRequest"),
-        ("deeply nested image field", b'{"clientId":"x","image":' + _nested(NESTING_DEPTH, "[", "]") + b"}", 400, "BadRequest"),
+        (
+            "deeply nested image field",
+            b'{"clientId":"x","image":' + _nested(NESTING_DEPTH, "[", "]") + b"}",
+            400,
+            "BadRequest",
+        ),
         # JSON (RFC 8259) has no NaN or Infinity; Python's parser takes them.
         ("NaN beside a real digit", _digit_request_with(b"NaN"), 400, "BadRequest"),
         ("Infinity beside a real digit", _digit_request_with(b"[Infinity, -Infinity]"), 400, "BadRequest"),
         # A lone surrogate escape is JSON text that is no Unicode: nothing downstream can encode it.
-        ("lone surrogate as the image", json.dumps({"image": "\ud800", "clientId": CLIENT_ID}).encode(), 400, "BadRequest"),
+        (
+            "lone surrogate as the image",
+            json.dumps({"image": "\ud800", "clientId": CLIENT_ID}).encode(),
+            400,
+            "BadRequest",
+        ),
         ("lone surrogate beside a real digit", _digit_request_with(b'"\\udc00"'), 400, "BadRequest"),
         ("lone surrogate as a key beside a real digit", _digit_request_with(b'{"\\ud800": 1}'), 400, "BadRequest"),
-        ("nesting just past the edge's bound beside a real digit", _digit_request_with(_nested(MAX_JSON_DEPTH, "[", "]")), 400, "BadRequest"),
+        (
+            "nesting just past the edge's bound beside a real digit",
+            _digit_request_with(_nested(MAX_JSON_DEPTH, "[", "]")),
+            400,
+            "BadRequest",
+        ),
         *(
-            (f"{depth} levels of nesting beside a real digit", _digit_request_with(_nested(depth, "[", "]")), 400, "BadRequest")
+            (
+                f"{depth} levels of nesting beside a real digit",
+                _digit_request_with(_nested(depth, "[", "]")),
+                400,
+                "BadRequest",
+            )
             for depth in RECURSING_DEPTHS
         ),
     ]
-    return [BadRequestCase(name, "POST", "/api/predictions", content, status, code) for name, content, status, code in bodies]
+    return [
+        BadRequestCase(name, "POST", "/api/predictions", content, status, code)
+        for name, content, status, code in bodies
+    ]
 
 
 def route_cases() -> list[BadRequestCase]:
@@ -281,27 +331,120 @@ def route_cases() -> list[BadRequestCase]:
         ("list without clientId", "GET", "/api/predictions", b"", 400, "BadRequest"),
         ("list with a bad clientId", "GET", "/api/predictions?clientId=%00%0a", b"", 400, "BadRequest"),
         ("list with a bad limit", "GET", f"/api/predictions?clientId={CLIENT_ID}&limit=1e9", b"", 400, "BadRequest"),
-        ("list with a negative limit", "GET", f"/api/predictions?clientId={CLIENT_ID}&limit=-1", b"", 400, "BadRequest"),
-        ("list with a forged cursor", "GET", f"/api/predictions?clientId={CLIENT_ID}&cursor=eyJpZCI6IHsiUyI6ICJ4In19", b"", 400, "BadRequest"),
-        ("list with a lone-surrogate cursor", "GET", f"/api/predictions?clientId={CLIENT_ID}&cursor={LONE_SURROGATE_CURSOR}", b"", 400, "BadRequest"),
-        ("list with a NaN cursor", "GET", f"/api/predictions?clientId={CLIENT_ID}&cursor={NAN_CURSOR}", b"", 400, "BadRequest"),
-        ("list with a UTF-16 cursor", "GET", f"/api/predictions?clientId={CLIENT_ID}&cursor={UTF16_CURSOR}", b"", 400, "BadRequest"),
-        ("list with a superscript limit", "GET", f"/api/predictions?clientId={CLIENT_ID}&limit=%C2%B2", b"", 400, "BadRequest"),
+        (
+            "list with a negative limit",
+            "GET",
+            f"/api/predictions?clientId={CLIENT_ID}&limit=-1",
+            b"",
+            400,
+            "BadRequest",
+        ),
+        (
+            "list with a forged cursor",
+            "GET",
+            f"/api/predictions?clientId={CLIENT_ID}&cursor=eyJpZCI6IHsiUyI6ICJ4In19",
+            b"",
+            400,
+            "BadRequest",
+        ),
+        (
+            "list with a lone-surrogate cursor",
+            "GET",
+            f"/api/predictions?clientId={CLIENT_ID}&cursor={LONE_SURROGATE_CURSOR}",
+            b"",
+            400,
+            "BadRequest",
+        ),
+        (
+            "list with a NaN cursor",
+            "GET",
+            f"/api/predictions?clientId={CLIENT_ID}&cursor={NAN_CURSOR}",
+            b"",
+            400,
+            "BadRequest",
+        ),
+        (
+            "list with a UTF-16 cursor",
+            "GET",
+            f"/api/predictions?clientId={CLIENT_ID}&cursor={UTF16_CURSOR}",
+            b"",
+            400,
+            "BadRequest",
+        ),
+        (
+            "list with a superscript limit",
+            "GET",
+            f"/api/predictions?clientId={CLIENT_ID}&limit=%C2%B2",
+            b"",
+            400,
+            "BadRequest",
+        ),
         ("list with an empty limit", "GET", f"/api/predictions?clientId={CLIENT_ID}&limit=", b"", 400, "BadRequest"),
         ("executions with a superscript limit", "GET", "/api/executions?limit=%C2%B2", b"", 400, "BadRequest"),
         ("get an unknown item", "GET", f"{item}?clientId={CLIENT_ID}", b"", 404, "NotFound"),
-        ("get an item that is not a uuid", "GET", f"/api/predictions/..%2f..?clientId={CLIENT_ID}", b"", 404, "NotFound"),
+        (
+            "get an item that is not a uuid",
+            "GET",
+            f"/api/predictions/..%2f..?clientId={CLIENT_ID}",
+            b"",
+            404,
+            "NotFound",
+        ),
         ("feedback not json", "POST", item + "/feedback", b"label=3", 400, "BadRequest"),
         ("feedback nested json", "POST", item + "/feedback", _nested(NESTING_DEPTH, "[", "]"), 400, "BadRequest"),
-        ("feedback label is text", "POST", item + "/feedback", json.dumps({"clientId": CLIENT_ID, "label": "3"}).encode(), 400, "BadRequest"),
-        ("feedback label out of range", "POST", item + "/feedback", json.dumps({"clientId": CLIENT_ID, "label": 10}).encode(), 400, "BadRequest"),
-        ("feedback label is a boolean", "POST", item + "/feedback", json.dumps({"clientId": CLIENT_ID, "label": True}).encode(), 400, "BadRequest"),
-        ("feedback with NaN beside its fields", "POST", item + "/feedback", b'{"clientId": "' + CLIENT_ID.encode() + b'", "label": 3, "x": NaN}', 400, "BadRequest"),
-        ("feedback with a lone surrogate", "POST", item + "/feedback", b'{"clientId": "' + CLIENT_ID.encode() + b'", "label": 3, "x": "\\ud800"}', 400, "BadRequest"),
-        ("feedback oversized", "POST", item + "/feedback", b'{"a":"' + b"x" * OVERSIZED_BODY_BYTES + b'"}', 413, "ImageTooLarge"),
+        (
+            "feedback label is text",
+            "POST",
+            item + "/feedback",
+            json.dumps({"clientId": CLIENT_ID, "label": "3"}).encode(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "feedback label out of range",
+            "POST",
+            item + "/feedback",
+            json.dumps({"clientId": CLIENT_ID, "label": 10}).encode(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "feedback label is a boolean",
+            "POST",
+            item + "/feedback",
+            json.dumps({"clientId": CLIENT_ID, "label": True}).encode(),
+            400,
+            "BadRequest",
+        ),
+        (
+            "feedback with NaN beside its fields",
+            "POST",
+            item + "/feedback",
+            b'{"clientId": "' + CLIENT_ID.encode() + b'", "label": 3, "x": NaN}',
+            400,
+            "BadRequest",
+        ),
+        (
+            "feedback with a lone surrogate",
+            "POST",
+            item + "/feedback",
+            b'{"clientId": "' + CLIENT_ID.encode() + b'", "label": 3, "x": "\\ud800"}',
+            400,
+            "BadRequest",
+        ),
+        (
+            "feedback oversized",
+            "POST",
+            item + "/feedback",
+            b'{"a":"' + b"x" * OVERSIZED_BODY_BYTES + b'"}',
+            413,
+            "ImageTooLarge",
+        ),
         ("unknown execution", "GET", "/api/executions/arn:aws:states:nowhere", b"", 404, "NotFound"),
     ]
-    return [BadRequestCase(name, method, path, content, status, code) for name, method, path, content, status, code in cases]
+    return [
+        BadRequestCase(name, method, path, content, status, code) for name, method, path, content, status, code in cases
+    ]
 
 
 def all_cases() -> list[BadRequestCase]:

@@ -72,7 +72,12 @@ class LoadRecord:
 
 
 def run_clients(
-    base_url: Callable[[], str], clients: int, plan: PlanRequest, stop: threading.Event, record: LoadRecord, seed: int = 0
+    base_url: Callable[[], str],
+    clients: int,
+    plan: PlanRequest,
+    stop: threading.Event,
+    record: LoadRecord,
+    seed: int = 0,
 ) -> list[threading.Thread]:
     """Starts ``clients`` threads, each posting one request after the other
     (keep-alive) to ``base_url()`` until ``stop`` is set; returns the threads."""
@@ -149,10 +154,14 @@ def audit(api: httpx.Client, outcomes: list[Outcome]) -> Audit:
         if outcome.status == 200:
             result.acknowledged += 1
             if items != [outcome.item]:
-                result.problems.append(f"{outcome.client_id}: answered 200, history holds {len(items)} item(s) {_ids(items)}")
+                result.problems.append(
+                    f"{outcome.client_id}: answered 200, history holds {len(items)} item(s) {_ids(items)}"
+                )
         elif outcome.status is not None or not outcome.sent:
             if items:
-                result.problems.append(f"{outcome.client_id}: answered {outcome.status or outcome.code}, yet stored {_ids(items)}")
+                result.problems.append(
+                    f"{outcome.client_id}: answered {outcome.status or outcome.code}, yet stored {_ids(items)}"
+                )
         else:
             result.in_flight += 1
             result.in_flight_persisted += len(items)

@@ -33,7 +33,9 @@ PATHS = (
 FIELD_NAMES = ("image", "clientId", "label", "limit", "cursor", "__proto__", "")
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(FIELD_NAMES), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(FIELD_NAMES), children, max_size=4)
+    ),
     max_leaves=12,
 )
 PATH_SEGMENTS = st.text(alphabet=string.ascii_letters + string.digits + "-_.%~", min_size=1, max_size=40)
@@ -85,7 +87,10 @@ def test_random_requests_never_get_a_server_error_or_a_leak(
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(image=st.one_of(st.text(max_size=200), st.binary(max_size=200).map(lambda data: data.hex())), client_id=st.text(max_size=70))
+@given(
+    image=st.one_of(st.text(max_size=200), st.binary(max_size=200).map(lambda data: data.hex())),
+    client_id=st.text(max_size=70),
+)
 def test_random_prediction_bodies_get_a_client_error(api: httpx.Client, image: str, client_id: str) -> None:
     response = api.post("/api/predictions", json={"image": image, "clientId": client_id})
 

@@ -31,8 +31,8 @@ from local.engine import LocalEngine
 from local.sagemaker_endpoint import LocalSageMakerEndpoint
 from local.server import ServerSettings, create_app
 from local.stack import SITE_DIR
-from tests.support.aws_env import use_loopback_aws
 from tests.hardening.conftest import digit_request, history_of, new_client_id
+from tests.support.aws_env import use_loopback_aws
 
 ENDPOINT_NAME = "digits-records"
 START_TIMEOUT_SECONDS = 10.0
@@ -48,8 +48,10 @@ def model_endpoint() -> Iterator[LocalSageMakerEndpoint]:
 def settings(model_endpoint: LocalSageMakerEndpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     use_loopback_aws(monkeypatch, model_endpoint.url)
     return Settings(
-        history_backend="sqlite", history_sqlite_path=str(tmp_path / "history.db"),
-        sagemaker_endpoint_name=ENDPOINT_NAME, log_level="WARNING",
+        history_backend="sqlite",
+        history_sqlite_path=str(tmp_path / "history.db"),
+        sagemaker_endpoint_name=ENDPOINT_NAME,
+        log_level="WARNING",
     )
 
 
@@ -63,12 +65,14 @@ def store(settings: Settings) -> Iterator[SqliteHistoryStore]:
 
 @pytest.fixture
 def engine(settings: Settings, store: SqliteHistoryStore) -> Iterator[LocalEngine]:
-    engine = LocalEngine({
-        "validate": validate.build(settings),
-        "preprocess": preprocess.build(settings),
-        "invoke_model": invoke_model.build(settings),
-        "persist": persist.build(settings, store=store),
-    })
+    engine = LocalEngine(
+        {
+            "validate": validate.build(settings),
+            "preprocess": preprocess.build(settings),
+            "invoke_model": invoke_model.build(settings),
+            "persist": persist.build(settings, store=store),
+        }
+    )
     yield engine
     engine.close()
 
@@ -130,7 +134,10 @@ def test_given_text_that_is_not_unicode_past_the_edge_then_the_execution_succeed
     recorded = engine.describe_execution("lone-surrogate")
     assert recorded["input"]["request"]["note"] == "\\ud800"
     assert [state["name"] for state in recorded["states"] if state["type"] == "Task"] == [
-        "Validate", "Preprocess", "InvokeModel", "Persist",
+        "Validate",
+        "Preprocess",
+        "InvokeModel",
+        "Persist",
     ]
 
 

@@ -48,9 +48,10 @@ def test_a_sigkill_under_load_loses_no_acknowledged_item_and_duplicates_none(tmp
             thread.join(REQUEST_TIMEOUT_SECONDS)
     outcomes = record.snapshot()
 
-    with running_stack(data_dir, env=SQLITE_HISTORY) as base_url, httpx.Client(
-        base_url=base_url, timeout=REQUEST_TIMEOUT_SECONDS
-    ) as api:
+    with (
+        running_stack(data_dir, env=SQLITE_HISTORY) as base_url,
+        httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_SECONDS) as api,
+    ):
         result = audit(api, outcomes)
 
     acknowledged = [outcome for outcome in outcomes if outcome.status == 200]

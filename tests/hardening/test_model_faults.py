@@ -39,9 +39,10 @@ def endpoint() -> Iterator[LocalSageMakerEndpoint]:
 @pytest.fixture(scope="module")
 def api(endpoint: LocalSageMakerEndpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     env = {**SQLITE_HISTORY, "MODEL_ENDPOINT_URL": endpoint.url}
-    with running_stack(tmp_path_factory.mktemp("model-faults"), env=env) as base_url, httpx.Client(
-        base_url=base_url, timeout=REQUEST_TIMEOUT_SECONDS
-    ) as client:
+    with (
+        running_stack(tmp_path_factory.mktemp("model-faults"), env=env) as base_url,
+        httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_SECONDS) as client,
+    ):
         yield client
 
 

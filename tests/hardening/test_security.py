@@ -87,7 +87,9 @@ def test_item_ids_are_random_uuids_not_guessable_from_each_other(api: httpx.Clie
 
 def test_no_stack_trace_or_path_reaches_the_log_for_bad_input(api: httpx.Client, stack_url: str) -> None:
     for case in all_cases():
-        response = api.request(case.method, case.path, content=case.content, headers={"content-type": case.content_type})
+        response = api.request(
+            case.method, case.path, content=case.content, headers={"content-type": case.content_type}
+        )
         assert_no_leak(response.text)
 
     assert_no_leak(server_stderr(server_pid(stack_url)))

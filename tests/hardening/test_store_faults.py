@@ -64,9 +64,10 @@ def faults() -> PutItemFaults:
 def api(faults: PutItemFaults, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     with dynamodb_local.running_dynamodb_local() as dynamodb, FaultProxy(dynamodb.endpoint_url, faults.decide) as proxy:
         env = {"HISTORY_BACKEND": "dynamodb", "DYNAMODB_ENDPOINT_URL": proxy.url}
-        with running_stack(tmp_path_factory.mktemp("store-faults"), env=env) as base_url, httpx.Client(
-            base_url=base_url, timeout=REQUEST_TIMEOUT_SECONDS
-        ) as client:
+        with (
+            running_stack(tmp_path_factory.mktemp("store-faults"), env=env) as base_url,
+            httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT_SECONDS) as client,
+        ):
             yield client
 
 

@@ -55,7 +55,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:lambda/function:Function": {
                 "arn": f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{physical}",
                 "invokeArn": f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/"
-                             f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{physical}/invocations",
+                f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{physical}/invocations",
             },
             "aws:sfn/stateMachine:StateMachine": {
                 "arn": f"arn:aws:states:{self.region}:{ACCOUNT}:stateMachine:{physical}",
@@ -84,23 +84,39 @@ class RecordingMocks(pulumi.runtime.Mocks):
             # In the region of its explicit provider (CLOUDFRONT scope: us-east-1), else the stack's.
             "aws:wafv2/webAcl:WebAcl": {
                 "arn": "arn:aws:wafv2:{}:{}:{}/webacl/{}/{}".format(
-                    next((r["inputs"]["region"] for r in self.resources
-                          if args.provider and r.get("urn") == args.provider.rsplit("::", 1)[0]), self.region),
-                    ACCOUNT, "global" if args.inputs.get("scope") == "CLOUDFRONT" else "regional", physical,
+                    next(
+                        (
+                            r["inputs"]["region"]
+                            for r in self.resources
+                            if args.provider and r.get("urn") == args.provider.rsplit("::", 1)[0]
+                        ),
+                        self.region,
+                    ),
+                    ACCOUNT,
+                    "global" if args.inputs.get("scope") == "CLOUDFRONT" else "regional",
+                    physical,
                     f"{len(self.resources):08d}-0000-4000-8000-000000000000",
                 ),
             },
             # A fresh value each run, as the provider generates it: never one written in a file.
             "random:index/randomPassword:RandomPassword": {
-                "result": "".join(secrets.choice(string.ascii_letters + string.digits)
-                                  for _ in range(int(args.inputs.get("length", 0)))),
+                "result": "".join(
+                    secrets.choice(string.ascii_letters + string.digits)
+                    for _ in range(int(args.inputs.get("length", 0)))
+                ),
             },
         }
         state.update(extra.get(args.typ, {}))
-        self.resources.append({
-            "type": args.typ, "name": args.name, "custom": args.custom, "inputs": args.inputs, "arn": state["arn"],
-            "id": f"{physical}-id",
-        })
+        self.resources.append(
+            {
+                "type": args.typ,
+                "name": args.name,
+                "custom": args.custom,
+                "inputs": args.inputs,
+                "arn": state["arn"],
+                "id": f"{physical}-id",
+            }
+        )
         return self.resources[-1]["id"], state
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -125,7 +141,7 @@ class RecordingMonitor(MockMonitor):
             dependencies.update(urns.urns)
         # One registration at a time, so the record just appended is this one's.
         with self._lock:
-            response = super().RegisterResource(request)
+            response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
             if request.type != "pulumi:pulumi:Stack":
                 record = self._recording_mocks.resources[-1]
                 record["urn"] = response.urn

@@ -24,8 +24,13 @@ from tests.infra.records import StackRecord, policy_statements
 API_PARTS = {
     f"aws:apigateway/{kind}"
     for kind in (
-        "resource:Resource", "method:Method", "methodResponse:MethodResponse", "integration:Integration",
-        "integrationResponse:IntegrationResponse", "response:Response", "model:Model",
+        "resource:Resource",
+        "method:Method",
+        "methodResponse:MethodResponse",
+        "integration:Integration",
+        "integrationResponse:IntegrationResponse",
+        "response:Response",
+        "model:Model",
         "requestValidator:RequestValidator",
     )
 }
@@ -36,10 +41,16 @@ HISTORY_ROUTES = {
     # route: (method, resource path, required request parameters)
     "list-predictions": ("GET", "/api/predictions", {"method.request.querystring.clientId": True}),
     "clear-predictions": ("DELETE", "/api/predictions", {"method.request.querystring.clientId": True}),
-    "get-prediction": ("GET", "/api/predictions/{id}",
-                       {"method.request.path.id": True, "method.request.querystring.clientId": True}),
-    "delete-prediction": ("DELETE", "/api/predictions/{id}",
-                          {"method.request.path.id": True, "method.request.querystring.clientId": True}),
+    "get-prediction": (
+        "GET",
+        "/api/predictions/{id}",
+        {"method.request.path.id": True, "method.request.querystring.clientId": True},
+    ),
+    "delete-prediction": (
+        "DELETE",
+        "/api/predictions/{id}",
+        {"method.request.path.id": True, "method.request.querystring.clientId": True},
+    ),
     "post-feedback": ("POST", "/api/predictions/{id}/feedback", {"method.request.path.id": True}),
 }
 
@@ -96,13 +107,18 @@ def test_given_each_stack_then_predictions_start_the_state_machine_synchronously
     assert json.loads(request)["stateMachineArn"] == machine_arn
     role_arn = integration["credentials"]
     role_name = next(r["name"] for r in stack.of_type("aws:iam/role:Role") if r["arn"] == role_arn)
-    assert [s for name, s in policy_statements(stack) if name == role_name] == [{
-        "Sid": "StartWorkflow", "Effect": "Allow", "Action": ["states:StartSyncExecution"], "Resource": machine_arn,
-    }]
+    assert [s for name, s in policy_statements(stack) if name == role_name] == [
+        {
+            "Sid": "StartWorkflow",
+            "Effect": "Allow",
+            "Action": ["states:StartSyncExecution"],
+            "Resource": machine_arn,
+        }
+    ]
 
 
 def test_given_a_body_with_quotes_then_the_execution_input_carries_it_with_the_request_id() -> None:
-    body = {"image": "data:image/png;base64,AAA/+", "clientId": "it's \"me\"", "extra": [1, None]}
+    body = {"image": "data:image/png;base64,AAA/+", "clientId": 'it\'s "me"', "extra": [1, None]}
     request, _ = render(api_templates.start_execution_request("arn:sm"), body)
     start = json.loads(request)
     assert json.loads(start["input"]) == {"requestId": "req-123", "request": body}
@@ -154,7 +170,7 @@ def test_given_a_succeeded_execution_then_its_output_is_the_body() -> None:
 
 @pytest.mark.parametrize("code", sorted(ERROR_TABLE))
 def test_given_an_execution_failed_with_a_table_code_then_status_and_body_follow_the_table(code: str) -> None:
-    cause = "Your image's \"size\" is odd / wrong"
+    cause = 'Your image\'s "size" is odd / wrong'
     out, context = render(api_templates.execution_response(), {"status": "FAILED", "error": code, "cause": cause})
     assert context["responseOverride"]["status"] == ERROR_TABLE[code].status
     assert json.loads(out) == {"error": {"code": code, "message": cause}}
@@ -171,25 +187,31 @@ def test_given_an_unknown_failure_then_an_internal_error_without_details(status:
     body = {"status": status, "error": error, "cause": "Traceback (most recent call last): secret"}
     out, context = render(api_templates.execution_response(), body)
     assert context["responseOverride"]["status"] == 500
-    assert json.loads(out) == {"error": {"code": "InternalError", "message": ERROR_TABLE["InternalError"].default_message}}
+    assert json.loads(out) == {
+        "error": {"code": "InternalError", "message": ERROR_TABLE["InternalError"].default_message}
+    }
 
 
-@pytest.mark.parametrize("service_type, code", [
-    # Error names as StartSyncExecution documents them; __type may carry a namespace.
-    ("com.amazonaws.swf.base.exceptions#ValidationException", "ImageTooLarge"),
-    ("ValidationException", "ImageTooLarge"),
-    ("InvalidExecutionInput", "BadRequest"),
-    ("com.amazon.coral.availability#ThrottlingException", "Throttled"),
-    ("ThrottlingException:http://internal.amazon.com/coral/", "Throttled"),
-    ("KmsThrottlingException", "Throttled"),
-    # Faults of the deployment, not of the request, and the service's own 5xx.
-    ("StateMachineDoesNotExist", "InternalError"),
-    ("AccessDeniedException", "InternalError"),
-    ("InternalFailure", "InternalError"),
-    (None, "InternalError"),
-])
+@pytest.mark.parametrize(
+    "service_type, code",
+    [
+        # Error names as StartSyncExecution documents them; __type may carry a namespace.
+        ("com.amazonaws.swf.base.exceptions#ValidationException", "ImageTooLarge"),
+        ("ValidationException", "ImageTooLarge"),
+        ("InvalidExecutionInput", "BadRequest"),
+        ("com.amazon.coral.availability#ThrottlingException", "Throttled"),
+        ("ThrottlingException:http://internal.amazon.com/coral/", "Throttled"),
+        ("KmsThrottlingException", "Throttled"),
+        # Faults of the deployment, not of the request, and the service's own 5xx.
+        ("StateMachineDoesNotExist", "InternalError"),
+        ("AccessDeniedException", "InternalError"),
+        ("InternalFailure", "InternalError"),
+        (None, "InternalError"),
+    ],
+)
 def test_given_step_functions_refuses_the_call_then_the_contract_error_follows_its_type(
-    service_type: str | None, code: str,
+    service_type: str | None,
+    code: str,
 ) -> None:
     body = {"message": "Value at 'input' failed to satisfy constraint"}
     if service_type is not None:
@@ -213,8 +235,11 @@ def test_given_each_stack_then_the_deployed_response_template_is_the_generated_o
     response = stack.inputs(INTEGRATION_RESPONSE, "integration-response-start-prediction-execution")
     assert response["responseTemplates"]["application/json"] == api_templates.execution_response()
     assert "selectionPattern" not in response
-    statuses = {int(r["inputs"]["statusCode"]) for r in stack.of_type(METHOD_RESPONSE)
-                if r["name"].startswith("method-response-start-prediction-")}
+    statuses = {
+        int(r["inputs"]["statusCode"])
+        for r in stack.of_type(METHOD_RESPONSE)
+        if r["name"].startswith("method-response-start-prediction-")
+    }
     assert statuses == {200, *(cls.status for cls in ERROR_TABLE.values())}
 
 
@@ -281,7 +306,8 @@ def test_given_each_stack_then_history_routes_proxy_to_the_history_function(stac
         integration = stack.inputs(INTEGRATION, f"integration-{route}")
         assert (integration["type"], integration["uri"]) == ("AWS_PROXY", invoke_arn)
         assert (methods[f"method-{route}"]["httpMethod"], methods[f"method-{route}"]["requestParameters"]) == (
-            http_method, parameters,
+            http_method,
+            parameters,
         )
     permission = stack.inputs("aws:lambda/permission:Permission")
     assert permission["principal"] == "apigateway.amazonaws.com" and permission["function"] == history["inputs"]["name"]
@@ -311,16 +337,21 @@ def test_given_each_stack_then_requests_are_validated_before_reaching_aws(stack:
     assert "requestValidatorId" not in methods["method-health"]
 
 
-@pytest.mark.parametrize("body, valid", [
-    ({"image": "AAAA", "clientId": "abc_-9"}, True),
-    ({"image": "AAAA", "clientId": "abc_-9", "newerField": 1}, True),
-    ({"image": "", "clientId": "abc"}, False),
-    ({"image": "AAAA", "clientId": "a" * 65}, False),
-    ({"image": "AAAA", "clientId": "a b"}, False),
-    ({"clientId": "abc"}, False),
-])
+@pytest.mark.parametrize(
+    "body, valid",
+    [
+        ({"image": "AAAA", "clientId": "abc_-9"}, True),
+        ({"image": "AAAA", "clientId": "abc_-9", "newerField": 1}, True),
+        ({"image": "", "clientId": "abc"}, False),
+        ({"image": "AAAA", "clientId": "a" * 65}, False),
+        ({"image": "AAAA", "clientId": "a b"}, False),
+        ({"clientId": "abc"}, False),
+    ],
+)
 def test_given_a_prediction_body_then_the_validator_judges_it_as_the_validate_task_does(
-    stacks: dict[str, StackRecord], body: dict[str, Any], valid: bool,
+    stacks: dict[str, StackRecord],
+    body: dict[str, Any],
+    valid: bool,
 ) -> None:
     assert jsonschema.Draft4Validator(_request_schema(stacks["prod"])).is_valid(body) is valid
 

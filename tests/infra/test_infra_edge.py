@@ -22,7 +22,9 @@ from tests.infra.secret_values import is_secret, revealed
 ROOT = Path(__file__).resolve().parents[2]
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 EDGE_PIECES = (
-    WEB_ACL, "aws:wafv2/webAclAssociation:WebAclAssociation", "random:index/randomPassword:RandomPassword",
+    WEB_ACL,
+    "aws:wafv2/webAclAssociation:WebAclAssociation",
+    "random:index/randomPassword:RandomPassword",
     "pulumi:providers:aws",
 )
 
@@ -71,10 +73,14 @@ def test_given_prod_then_each_client_address_s_api_calls_are_limited_with_the_co
     (rule,) = acl["inputs"]["rules"]
     rate = rule["statement"]["rateBasedStatement"]
     assert (rate["aggregateKeyType"], rate["limit"], rate["evaluationWindowSec"]) == (
-        "IP", settings_of("prod").waf_rate_limit, 300,
+        "IP",
+        settings_of("prod").waf_rate_limit,
+        300,
     )
     assert rate["scopeDownStatement"]["byteMatchStatement"] == {
-        "fieldToMatch": {"uriPath": {}}, "positionalConstraint": "STARTS_WITH", "searchString": "/api/",
+        "fieldToMatch": {"uriPath": {}},
+        "positionalConstraint": "STARTS_WITH",
+        "searchString": "/api/",
         "textTransformations": [{"priority": 0, "type": "NONE"}],
     }
     block = rule["action"]["block"]["customResponse"]
@@ -98,7 +104,8 @@ def test_given_prod_then_the_stage_answers_only_calls_carrying_cloudfront_s_secr
     match = rule["statement"]["byteMatchStatement"]
     assert match["fieldToMatch"] == {"singleHeader": {"name": ORIGIN_VERIFY_HEADER}}
     assert (match["positionalConstraint"], match["textTransformations"]) == (
-        "EXACTLY", [{"priority": 0, "type": "NONE"}],
+        "EXACTLY",
+        [{"priority": 0, "type": "NONE"}],
     )
     header = _api_origin(prod)["customHeaders"]
     assert header == [{"name": ORIGIN_VERIFY_HEADER, "value": match["searchString"]}]

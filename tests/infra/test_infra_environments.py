@@ -3,8 +3,6 @@ are present in prod and absent in dev, and every setting reaches its resource.""
 
 from __future__ import annotations
 
-import json
-
 from tests.infra.records import StackRecord, settings_of
 
 # How the Pulumi wire protocol marks a secret value.
@@ -53,7 +51,8 @@ def test_given_dev_then_the_endpoint_is_serverless(stacks: dict[str, StackRecord
     (variant,) = stacks["dev"].inputs("aws:sagemaker/endpointConfiguration:EndpointConfiguration")["productionVariants"]
     settings = settings_of("dev").sagemaker
     assert variant["serverlessConfig"] == {
-        "memorySizeInMb": settings.serverless_memory_mb, "maxConcurrency": settings.serverless_max_concurrency,
+        "memorySizeInMb": settings.serverless_memory_mb,
+        "maxConcurrency": settings.serverless_max_concurrency,
     }
     assert "instanceType" not in variant
 
@@ -71,9 +70,20 @@ def test_given_instance_mode_then_the_variant_runs_on_instances() -> None:
     from components.model_endpoint import _variant
     from components.settings import SageMakerSettings
 
-    settings = replace(settings_of("prod"), sagemaker=SageMakerSettings(
-        mode="instance", serverless_memory_mb=2048, serverless_max_concurrency=5, provisioned_concurrency=0,
-        instance_type="ml.c6i.large", instance_count=2,
-    ))
+    settings = replace(
+        settings_of("prod"),
+        sagemaker=SageMakerSettings(
+            mode="instance",
+            serverless_memory_mb=2048,
+            serverless_max_concurrency=5,
+            provisioned_concurrency=0,
+            instance_type="ml.c6i.large",
+            instance_count=2,
+        ),
+    )
     variant = _variant(settings, "model")
-    assert (variant.instance_type, variant.initial_instance_count, variant.serverless_config) == ("ml.c6i.large", 2, None)
+    assert (variant.instance_type, variant.initial_instance_count, variant.serverless_config) == (
+        "ml.c6i.large",
+        2,
+        None,
+    )

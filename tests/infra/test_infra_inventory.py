@@ -9,8 +9,12 @@ import pytest
 from tests.infra.records import StackRecord
 
 COMPONENTS = {
-    "digits:storage:Storage", "digits:model:ModelEndpoint", "digits:workflow:Workflow",
-    "digits:api:Api", "digits:site:Site", "digits:monitoring:Monitoring",
+    "digits:storage:Storage",
+    "digits:model:ModelEndpoint",
+    "digits:workflow:Workflow",
+    "digits:api:Api",
+    "digits:site:Site",
+    "digits:monitoring:Monitoring",
 }
 # Resources every stack has, and how many.
 COMMON = {
@@ -64,14 +68,20 @@ def test_given_each_stack_then_every_resource_belongs_to_a_component(stack: Stac
     assert all(chain.split("$")[0] in COMPONENTS for chain in children)
 
 
-@pytest.mark.parametrize("output", ["siteUrl", "apiUrl", "stateMachineArn", "endpointName", "tableName", "consoleLinks"])
+@pytest.mark.parametrize(
+    "output", ["siteUrl", "apiUrl", "stateMachineArn", "endpointName", "tableName", "consoleLinks"]
+)
 def test_given_each_stack_then_it_exports(stack: StackRecord, output: str) -> None:
     assert stack.outputs[output]
 
 
 def test_given_each_stack_then_outputs_name_its_own_resources(stack: StackRecord) -> None:
     outputs = stack.outputs
-    assert outputs["tableName"] == stack.inputs("aws:dynamodb/table:Table")["name"] == f"digits-{stack.stack}-PredictionHistory"
+    assert (
+        outputs["tableName"]
+        == stack.inputs("aws:dynamodb/table:Table")["name"]
+        == f"digits-{stack.stack}-PredictionHistory"
+    )
     assert outputs["endpointName"] == stack.inputs("aws:sagemaker/endpoint:Endpoint")["name"]
     assert outputs["stateMachineArn"].endswith(f":stateMachine:digits-{stack.stack}-workflow")
     assert outputs["siteUrl"].startswith("https://")

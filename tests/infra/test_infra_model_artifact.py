@@ -20,7 +20,9 @@ def model_dir(tmp_path: Path) -> Path:
     return directory
 
 
-def test_given_a_model_dir_then_weights_sit_at_the_root_and_the_script_under_code(model_dir: Path, tmp_path: Path) -> None:
+def test_given_a_model_dir_then_weights_sit_at_the_root_and_the_script_under_code(
+    model_dir: Path, tmp_path: Path
+) -> None:
     artifact = build_model_artifact(model_dir, tmp_path / "out" / "model.tar.gz")
     with tarfile.open(artifact) as tar:
         assert sorted(tar.getnames()) == ["code/inference.py", "digits-v1.npz"]

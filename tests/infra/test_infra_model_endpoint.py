@@ -26,8 +26,14 @@ def _container(stack: StackRecord) -> dict[str, Any]:
 
 
 def _instances() -> SageMakerSettings:
-    return SageMakerSettings(mode="instance", serverless_memory_mb=2048, serverless_max_concurrency=5,
-                             provisioned_concurrency=0, instance_type="ml.c6i.large", instance_count=2)
+    return SageMakerSettings(
+        mode="instance",
+        serverless_memory_mb=2048,
+        serverless_max_concurrency=5,
+        provisioned_concurrency=0,
+        instance_type="ml.c6i.large",
+        instance_count=2,
+    )
 
 
 def test_given_a_serverless_stack_then_the_model_is_not_network_isolated(stack: StackRecord) -> None:
@@ -56,7 +62,9 @@ def test_given_each_stack_then_the_container_installs_its_code_offline_with_one_
     assert environment["OPENBLAS_NUM_THREADS"] == "1"
     assert environment["SAGEMAKER_MODEL_SERVER_WORKERS"] == "1"
     assert (environment["SAGEMAKER_PROGRAM"], environment["SAGEMAKER_SUBMIT_DIRECTORY"]) == (
-        "inference.py", "/opt/ml/model/code")
+        "inference.py",
+        "/opt/ml/model/code",
+    )
 
 
 def test_given_each_stack_then_the_model_data_url_names_the_archive_by_its_content(stack: StackRecord) -> None:

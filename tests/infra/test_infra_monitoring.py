@@ -80,8 +80,10 @@ def _unpublished(reads: Iterable[Read], published: dict[tuple[str, str], MetricF
         if fact is None:
             problems.append(f"{namespace} {metric}: not a metric AWS or our handlers publish")
         elif frozenset(dimensions) not in fact.dimension_sets:
-            problems.append(f"{namespace} {metric}: published with {sorted(map(sorted, fact.dimension_sets))}, "
-                            f"read with {sorted(dimensions)}")
+            problems.append(
+                f"{namespace} {metric}: published with {sorted(map(sorted, fact.dimension_sets))}, "
+                f"read with {sorted(dimensions)}"
+            )
         elif stat not in fact.statistics and not (fact.percentiles and PERCENTILE.match(stat)):
             problems.append(f"{namespace} {metric}: {stat} means nothing for it")
     return problems
@@ -240,8 +242,12 @@ def _execution_event(event_type: str, **details: str) -> dict[str, Any]:
     tests/aws/services/stepfunctions/v2/logs/test_logs.snapshot.json,
     ``raise_failure.json5_ERROR_False``)."""
     return {
-        "id": "7", "type": event_type, "details": details, "previous_event_id": "6",
-        "event_timestamp": "1717999999999", "redrive_count": "0",
+        "id": "7",
+        "type": event_type,
+        "details": details,
+        "previous_event_id": "6",
+        "event_timestamp": "1717999999999",
+        "redrive_count": "0",
         "execution_arn": f"arn:aws:states:ap-southeast-1:{ACCOUNT}:express:digits-prod-workflow:e:1",
     }
 
@@ -257,11 +263,17 @@ def test_given_a_timed_out_execution_then_the_failure_filter_counts_it() -> None
     assert _matches(server_failure_pattern(), event)
 
 
-@pytest.mark.parametrize("event", [
-    _execution_event("FailStateEntered", name="Failed"),
-    _execution_event("TaskFailed", resourceType="lambda", resource="invoke", error="ModelUnavailable", cause="retried"),
-    _execution_event("ExecutionSucceeded"),
-], ids=lambda event: event["type"])
+@pytest.mark.parametrize(
+    "event",
+    [
+        _execution_event("FailStateEntered", name="Failed"),
+        _execution_event(
+            "TaskFailed", resourceType="lambda", resource="invoke", error="ModelUnavailable", cause="retried"
+        ),
+        _execution_event("ExecutionSucceeded"),
+    ],
+    ids=lambda event: event["type"],
+)
 def test_given_other_workflow_events_then_the_failure_filter_ignores_them(event: dict[str, Any]) -> None:
     assert not _matches(server_failure_pattern(), event)
 
@@ -294,8 +306,11 @@ def test_given_prod_then_the_throttle_alarm_reads_the_action_the_api_starts_and_
         (q["metric"]["metricName"], json.dumps(q["metric"].get("dimensions") or {})) for q in queries if "metric" in q
     }
     assert ("ThrottledEvents", json.dumps({"APIName": START_SYNC_EXECUTION})) in metrics
-    filtered = {f["inputs"]["metricTransformation"]["name"] for f in prod.of_type(METRIC_FILTER)
-                if f["inputs"]["pattern"] == throttled_response_pattern()}
+    filtered = {
+        f["inputs"]["metricTransformation"]["name"]
+        for f in prod.of_type(METRIC_FILTER)
+        if f["inputs"]["pattern"] == throttled_response_pattern()
+    }
     assert {(name, "{}") for name in filtered} <= metrics
     functions = {f["inputs"]["name"] for f in prod.of_type("aws:lambda/function:Function")}
     assert {json.loads(d)["FunctionName"] for name, d in metrics if name == "Throttles"} == functions
@@ -344,4 +359,3 @@ def test_given_prod_then_every_alarm_tells_the_encrypted_topic(stacks: dict[str,
 def test_given_dev_then_it_has_no_alarms_and_no_key(stacks: dict[str, StackRecord]) -> None:
     dev = stacks["dev"]
     assert not dev.of_type(ALARM) and not dev.of_type("aws:kms/key:Key") and not dev.of_type("aws:sns/topic:Topic")
-

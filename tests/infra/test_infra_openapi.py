@@ -53,9 +53,12 @@ def test_given_each_stack_then_the_document_s_request_schemas_are_the_ones_api_g
     document = openapi_document()
     schemas = document["components"]["schemas"]
     methods = {
-        (m["inputs"]["httpMethod"], m["inputs"]["resourceId"]): m["inputs"] for m in stack.of_type("aws:apigateway/method:Method")
+        (m["inputs"]["httpMethod"], m["inputs"]["resourceId"]): m["inputs"]
+        for m in stack.of_type("aws:apigateway/method:Method")
     }
-    models = {m["inputs"]["name"]: json.loads(m["inputs"]["schema"]) for m in stack.of_type("aws:apigateway/model:Model")}
+    models = {
+        m["inputs"]["name"]: json.loads(m["inputs"]["schema"]) for m in stack.of_type("aws:apigateway/model:Model")
+    }
     with_bodies = {
         _request_schema(operation)
         for item in document["paths"].values()
@@ -63,7 +66,9 @@ def test_given_each_stack_then_the_document_s_request_schemas_are_the_ones_api_g
         if "requestBody" in operation
     }
     # Every request model of a deployed method is a documented body schema, and the other way round.
-    assert {model for method in methods.values() for model in (method.get("requestModels") or {}).values()} == with_bodies
+    assert {
+        model for method in methods.values() for model in (method.get("requestModels") or {}).values()
+    } == with_bodies
     for name in with_bodies:
         deployed = models[name]
         assert deployed.pop("$schema") == "http://json-schema.org/draft-04/schema#"

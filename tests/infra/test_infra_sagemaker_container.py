@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from functions.core.predictions import model_request_body
-from tests.support.pulumi_stacks import STACKS
 from tests.infra.records import StackRecord, settings_of
+from tests.support.pulumi_stacks import STACKS
 from tests.support.sagemaker_toolkit import PING, invocation, require_venv, run_container
 
 MODEL = "aws:sagemaker/model:Model"
@@ -45,11 +45,15 @@ def model_archive(record: StackRecord, work: Path) -> Path:
 
 def start(record: StackRecord, environment: dict[str, str], work: Path) -> tuple[dict[str, Any], str]:
     valid = model_request_body(np.zeros((28, 28))).decode()
-    return run_container(require_venv(), model_archive(record, work), environment, work, [PING, invocation(valid)], install=True)
+    return run_container(
+        require_venv(), model_archive(record, work), environment, work, [PING, invocation(valid)], install=True
+    )
 
 
 @pytest.fixture(scope="module")
-def started(stacks: dict[str, StackRecord], tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict[str, Any], str]]:
+def started(
+    stacks: dict[str, StackRecord], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[dict[str, Any], str]]:
     """Each stack's container, started once: its result and its log."""
     return {
         name: start(record, container_environment(record), tmp_path_factory.mktemp(f"container-{name}"))
@@ -74,10 +78,14 @@ def test_given_a_serverless_stack_then_the_toolkit_starts_one_worker(
     assert result["workers"] == 1
 
 
-def test_given_build_isolation_then_the_same_start_up_fails_offline(stacks: dict[str, StackRecord], tmp_path: Path) -> None:
+def test_given_build_isolation_then_the_same_start_up_fails_offline(
+    stacks: dict[str, StackRecord], tmp_path: Path
+) -> None:
     """The control: without PIP_NO_BUILD_ISOLATION=false the container dies at its install."""
     record = stacks[STACKS[0]]
-    environment = {name: value for name, value in container_environment(record).items() if name != "PIP_NO_BUILD_ISOLATION"}
+    environment = {
+        name: value for name, value in container_environment(record).items() if name != "PIP_NO_BUILD_ISOLATION"
+    }
 
     result, log = start(record, environment, tmp_path)
 

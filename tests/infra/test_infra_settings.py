@@ -19,26 +19,36 @@ def test_given_the_stack_files_then_both_validate_with_their_environment_s_chara
     assert prod.log_retention_days > dev.log_retention_days
 
 
-@pytest.mark.parametrize("key, value, message", [
-    ("logLevel", "LOUD", "digit-recognition:logLevel must be one of"),
-    ("logRetentionDays", "8", "digit-recognition:logRetentionDays must be one of"),
-    ("lambdaMemoryMb", '{"validate": 256}', "digit-recognition:lambdaMemoryMb must set exactly"),
-    ("lambdaMemoryMb", '{"validate": 64, "preprocess": 1, "invoke_model": 1, "persist": 1, "history": 1}',
-     "digit-recognition:lambdaMemoryMb.validate must be between"),
-    ("sagemakerServerlessMemoryMb", "1500", "digit-recognition:sagemakerServerlessMemoryMb must be one of"),
-    ("apiThrottleBurstLimit", "lots", "digit-recognition:apiThrottleBurstLimit must be an integer"),
-    ("wafEnabled", "yes", "digit-recognition:wafEnabled must be true or false"),
-    ("wafRateLimit", "5", "digit-recognition:wafRateLimit must be between"),
-    ("historyTtlDays", "-1", "digit-recognition:historyTtlDays must be between"),
-    ("stepFunctionsLogLevel", "VERBOSE", "digit-recognition:stepFunctionsLogLevel must be one of"),
-    ("lowConfidenceThreshold", "1.5", "digit-recognition:lowConfidenceThreshold must be between"),
-    ("metricsNamespace", "AWS/Lambda", "digit-recognition:metricsNamespace must be a custom"),
-    ("pointInTimeRecovery", None, "digit-recognition:pointInTimeRecovery is required"),
-    ("wafRateLimt", "100", "digit-recognition:wafRateLimt is not a known setting"),
-    ("sagemakerProvisionedConcurrency", "3",
-     "digit-recognition:sagemakerProvisionedConcurrency must not exceed digit-recognition:sagemakerServerlessMaxConcurrency"),
-    ("sagemakerProvisionedConcurrency", "-1", "digit-recognition:sagemakerProvisionedConcurrency must be between"),
-])
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("logLevel", "LOUD", "digit-recognition:logLevel must be one of"),
+        ("logRetentionDays", "8", "digit-recognition:logRetentionDays must be one of"),
+        ("lambdaMemoryMb", '{"validate": 256}', "digit-recognition:lambdaMemoryMb must set exactly"),
+        (
+            "lambdaMemoryMb",
+            '{"validate": 64, "preprocess": 1, "invoke_model": 1, "persist": 1, "history": 1}',
+            "digit-recognition:lambdaMemoryMb.validate must be between",
+        ),
+        ("sagemakerServerlessMemoryMb", "1500", "digit-recognition:sagemakerServerlessMemoryMb must be one of"),
+        ("apiThrottleBurstLimit", "lots", "digit-recognition:apiThrottleBurstLimit must be an integer"),
+        ("wafEnabled", "yes", "digit-recognition:wafEnabled must be true or false"),
+        ("wafRateLimit", "5", "digit-recognition:wafRateLimit must be between"),
+        ("historyTtlDays", "-1", "digit-recognition:historyTtlDays must be between"),
+        ("stepFunctionsLogLevel", "VERBOSE", "digit-recognition:stepFunctionsLogLevel must be one of"),
+        ("lowConfidenceThreshold", "1.5", "digit-recognition:lowConfidenceThreshold must be between"),
+        ("metricsNamespace", "AWS/Lambda", "digit-recognition:metricsNamespace must be a custom"),
+        ("pointInTimeRecovery", None, "digit-recognition:pointInTimeRecovery is required"),
+        ("wafRateLimt", "100", "digit-recognition:wafRateLimt is not a known setting"),
+        (
+            "sagemakerProvisionedConcurrency",
+            "3",
+            "digit-recognition:sagemakerProvisionedConcurrency must not exceed "
+            "digit-recognition:sagemakerServerlessMaxConcurrency",
+        ),
+        ("sagemakerProvisionedConcurrency", "-1", "digit-recognition:sagemakerProvisionedConcurrency must be between"),
+    ],
+)
 def test_given_a_bad_value_then_loading_fails_naming_the_key(key: str, value: str | None, message: str) -> None:
     with pytest.raises(SettingsError, match=message.replace(".", r"\.")):
         parse_settings("dev", "ap-southeast-1", {**DEV, key: value})
@@ -60,7 +70,11 @@ def test_given_a_region_without_the_serving_image_then_loading_fails() -> None:
 
 
 def test_given_instance_mode_with_provisioned_concurrency_then_loading_fails() -> None:
-    raw = {**DEV, "sagemakerMode": "instance", "sagemakerInstanceType": "ml.c6i.large",
-           "sagemakerProvisionedConcurrency": "1"}
+    raw = {
+        **DEV,
+        "sagemakerMode": "instance",
+        "sagemakerInstanceType": "ml.c6i.large",
+        "sagemakerProvisionedConcurrency": "1",
+    }
     with pytest.raises(SettingsError, match="sagemakerProvisionedConcurrency applies to serverless endpoints only"):
         parse_settings("dev", "ap-southeast-1", raw)

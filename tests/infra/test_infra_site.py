@@ -33,8 +33,11 @@ TEXT_SUFFIXES = {".html", ".css", ".js", ".mjs"}
 
 
 def _uploads(stack: StackRecord) -> dict[str, dict[str, object]]:
-    return {o["inputs"]["key"]: o["inputs"] for o in stack.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
-            if o["name"].startswith("site-")}
+    return {
+        o["inputs"]["key"]: o["inputs"]
+        for o in stack.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        if o["name"].startswith("site-")
+    }
 
 
 def _needs(page: str) -> set[str]:
@@ -72,14 +75,19 @@ def test_given_the_executions_console_then_only_it_and_what_only_it_loads_stay_l
     """The console reads /api/executions, which only the local stack serves."""
     pages = [path.name for path in SITE.glob("*.html")]
     on_aws = set().union(*(_needs(page) for page in pages if page != "console.html"))
-    assert LOCAL_ONLY_FILES == _needs("console.html") - on_aws
+    assert _needs("console.html") - on_aws == LOCAL_ONLY_FILES
     assert set(site_files(SITE)) == _every_file() - LOCAL_ONLY_FILES
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("app.js", "text/javascript; charset=utf-8"), ("style.css", "text/css; charset=utf-8"),
-    ("logo.svg", "image/svg+xml"), ("data.bin", "application/octet-stream"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("app.js", "text/javascript; charset=utf-8"),
+        ("style.css", "text/css; charset=utf-8"),
+        ("logo.svg", "image/svg+xml"),
+        ("data.bin", "application/octet-stream"),
+    ],
+)
 def test_given_a_file_name_then_its_content_type_is_what_browsers_need(name: str, expected: str) -> None:
     assert content_type(Path(name)) == expected
 
@@ -90,7 +98,9 @@ def test_given_each_stack_then_buckets_are_private_and_encrypted(stack: StackRec
     for block in blocks:
         flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
         assert all(block["inputs"][flag] is True for flag in flags)
-    for encryption in stack.of_type("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"):
+    for encryption in stack.of_type(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    ):
         (rule,) = encryption["inputs"]["rules"]
         assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
 
@@ -126,8 +136,10 @@ def test_given_each_stack_then_responses_carry_security_headers(stack: StackReco
     assert headers["strictTransportSecurity"]["accessControlMaxAgeSec"] >= 31536000
     assert headers["frameOptions"]["frameOption"] == "DENY"
     distribution = stack.inputs("aws:cloudfront/distribution:Distribution")
-    policy_ids = {distribution["defaultCacheBehavior"]["responseHeadersPolicyId"],
-                  distribution["orderedCacheBehaviors"][0]["responseHeadersPolicyId"]}
+    policy_ids = {
+        distribution["defaultCacheBehavior"]["responseHeadersPolicyId"],
+        distribution["orderedCacheBehaviors"][0]["responseHeadersPolicyId"],
+    }
     assert len(policy_ids) == 1 and None not in policy_ids
 
 

@@ -40,10 +40,16 @@ def test_given_each_stack_then_executions_log_to_their_own_group_per_settings(st
 
 def test_given_dev_then_execution_data_is_logged_and_given_prod_then_not(stacks: dict[str, StackRecord]) -> None:
     assert stacks["dev"].inputs("aws:sfn/stateMachine:StateMachine")["loggingConfiguration"] == {
-        "level": "ALL", "includeExecutionData": True,
-        "logDestination": "arn:aws:logs:ap-southeast-1:123456789012:log-group:/aws/vendedlogs/states/digits-dev-workflow:*",
+        "level": "ALL",
+        "includeExecutionData": True,
+        "logDestination": (
+            "arn:aws:logs:ap-southeast-1:123456789012:log-group:/aws/vendedlogs/states/digits-dev-workflow:*"
+        ),
     }
-    assert stacks["prod"].inputs("aws:sfn/stateMachine:StateMachine")["loggingConfiguration"]["includeExecutionData"] is False
+    assert (
+        stacks["prod"].inputs("aws:sfn/stateMachine:StateMachine")["loggingConfiguration"]["includeExecutionData"]
+        is False
+    )
 
 
 def test_given_each_stack_then_functions_are_arm64_python312_traced_with_the_layer(stack: StackRecord) -> None:
@@ -65,8 +71,9 @@ def test_given_each_stack_then_functions_are_arm64_python312_traced_with_the_lay
 def test_given_each_stack_then_the_code_archive_holds_312_bytecode_for_every_module(stack: StackRecord) -> None:
     """The function's directory is read-only on Lambda: a module without
     bytecode in the archive is compiled again on every cold start."""
-    sources = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "functions").rglob("*.py")
-                     if "__pycache__" not in path.parts)
+    sources = sorted(
+        str(path.relative_to(ROOT)) for path in (ROOT / "functions").rglob("*.py") if "__pycache__" not in path.parts
+    )
     for function in stack.of_type("aws:lambda/function:Function"):
         assets = function["inputs"]["code"]["assets"]
         assert sorted(name for name in assets if name.endswith(".py")) == sources
@@ -113,7 +120,8 @@ def test_given_each_stack_then_the_history_table_matches_the_interfaces(stack: S
     assert index["name"] == "ByClient" and index["projectionType"] == "INCLUDE"
     assert index["nonKeyAttributes"] == list(LISTED_ATTRIBUTES) and TTL_ATTRIBUTE not in LISTED_ATTRIBUTES
     assert index["keySchemas"] == [
-        {"attributeName": "clientId", "keyType": "HASH"}, {"attributeName": "createdAtId", "keyType": "RANGE"},
+        {"attributeName": "clientId", "keyType": "HASH"},
+        {"attributeName": "createdAtId", "keyType": "RANGE"},
     ]
     assert table["ttl"] == {"attributeName": "expiresAt", "enabled": True}
     assert table["serverSideEncryption"] == {"enabled": True}
@@ -121,8 +129,11 @@ def test_given_each_stack_then_the_history_table_matches_the_interfaces(stack: S
 
 def test_given_each_stack_then_a_task_lambda_stops_when_its_state_gives_up(stack: StackRecord) -> None:
     states = json.loads(stack.inputs("aws:sfn/stateMachine:StateMachine")["definition"])["States"]
-    timeouts = {state.get("Parameters", {}).get("FunctionName"): state.get("TimeoutSeconds")
-                for state in states.values() if state.get("Type") == "Task"}
+    timeouts = {
+        state.get("Parameters", {}).get("FunctionName"): state.get("TimeoutSeconds")
+        for state in states.values()
+        if state.get("Type") == "Task"
+    }
     for task in TASKS:
         function = stack.one("aws:lambda/function:Function", task.replace("_", "-"))
         assert function["inputs"]["timeout"] == timeouts[function["arn"]]
@@ -138,10 +149,19 @@ def test_given_a_prediction_item_then_the_index_holds_every_field_a_history_page
     """A page of the history lists whole items from the ``ByClient`` index: a
     field the index does not project would be missing from the page."""
     state = {
-        "requestId": "r-1", "clientId": "c", "createdAt": "2026-01-01T00:00:00.000Z",
-        "input": {"format": "png"}, "thumbnail": "", "timingsMs": {},
-        "prediction": {"digit": 1, "confidence": 0.9, "lowConfidence": False, "probabilities": [0.1] * 10,
-                       "modelVersion": "v2"},
+        "requestId": "r-1",
+        "clientId": "c",
+        "createdAt": "2026-01-01T00:00:00.000Z",
+        "input": {"format": "png"},
+        "thumbnail": "",
+        "timingsMs": {},
+        "prediction": {
+            "digit": 1,
+            "confidence": 0.9,
+            "lowConfidence": False,
+            "probabilities": [0.1] * 10,
+            "modelVersion": "v2",
+        },
     }
     table_keys = {"id", "clientId"}
     assert set(build_item(state)) | {"feedbackLabel"} == table_keys | set(LISTED_ATTRIBUTES)

@@ -29,7 +29,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         chosen = getattr(test, "_hypothesis_internal_use_settings", None)  # what @settings attached
         if share < 1 and chosen is not None:
             examples = max(FEWEST_EXAMPLES, round(chosen.max_examples * share))
-            test._hypothesis_internal_use_settings = settings(chosen, max_examples=min(examples, chosen.max_examples))
+            narrowed = settings(chosen, max_examples=min(examples, chosen.max_examples))
+            setattr(test, "_hypothesis_internal_use_settings", narrowed)  # noqa: B010 - hypothesis's private name
     if STATS.is_file():
         durations = json.loads(STATS.read_text())["duration_by_test"]
         items.sort(key=lambda item: durations.get(item.nodeid, float("inf")))

@@ -51,23 +51,33 @@ class BootstrapRecord:
 
     def statements(self, role: str) -> list[dict[str, Any]]:
         """The role's permissions: its inline policies' statements (none without a policy)."""
-        return [statement for policy in self.of_type("aws:iam/rolePolicy:RolePolicy") if policy["name"] == role
-                for statement in json.loads(policy["inputs"]["policy"])["Statement"]]
+        return [
+            statement
+            for policy in self.of_type("aws:iam/rolePolicy:RolePolicy")
+            if policy["name"] == role
+            for statement in json.loads(policy["inputs"]["policy"])["Statement"]
+        ]
 
 
 def start_bootstrap(config: Mapping[str, str], out: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     return subprocess.Popen(
         [sys.executable, str(ROOT / "tests" / "pipeline" / "bootstrap_mock_program.py"), json.dumps(config), str(out)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
 @pytest.fixture(scope="session")
 def bootstraps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BootstrapRecord]:
     directory = tmp_path_factory.mktemp("bootstrap-mocks")
-    runs = {name: (start_bootstrap(config, directory / f"{name}.json"), directory / f"{name}.json")
-            for name, config in CONFIGS.items()}
+    runs = {
+        name: (start_bootstrap(config, directory / f"{name}.json"), directory / f"{name}.json")
+        for name, config in CONFIGS.items()
+    }
     records = {}
     for name, (process, out) in runs.items():
         log, _ = process.communicate(timeout=120)

@@ -40,13 +40,16 @@ def _condition_holds(condition: Mapping[str, Mapping[str, Any]], context: Mappin
 
 
 def _applies(statement: Mapping[str, Any], action: str, resource: str, context: Mapping[str, str]) -> bool:
-    return (any(matches(pattern, action, case_sensitive=False) for pattern in as_list(statement["Action"]))
-            and any(matches(pattern, resource) for pattern in as_list(statement["Resource"]))
-            and _condition_holds(statement.get("Condition", {}), context))
+    return (
+        any(matches(pattern, action, case_sensitive=False) for pattern in as_list(statement["Action"]))
+        and any(matches(pattern, resource) for pattern in as_list(statement["Resource"]))
+        and _condition_holds(statement.get("Condition", {}), context)
+    )
 
 
-def allows(statements: Sequence[Mapping[str, Any]], action: str, resource: str,
-           context: Mapping[str, str] | None = None) -> bool:
+def allows(
+    statements: Sequence[Mapping[str, Any]], action: str, resource: str, context: Mapping[str, str] | None = None
+) -> bool:
     """Whether ``statements`` let the role do ``action`` on ``resource``."""
     applying = [s for s in statements if _applies(s, action, resource, context or {})]
     return not any(s["Effect"] == "Deny" for s in applying) and any(s["Effect"] == "Allow" for s in applying)

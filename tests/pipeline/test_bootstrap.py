@@ -52,15 +52,21 @@ def test_given_the_bootstrap_then_githubs_provider_is_trusted_for_sts_tokens_onl
 
 @pytest.mark.parametrize("role", sorted(SUBJECTS))
 def test_given_each_role_then_only_its_runs_of_this_repository_can_assume_it(
-    bootstrap: BootstrapRecord, role: str,
+    bootstrap: BootstrapRecord,
+    role: str,
 ) -> None:
-    assert bootstrap.trust(role) == {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow",
-        "Principal": {"Federated": _provider_arn(bootstrap)},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        # StringEquals on both claims: no wildcard lets another branch, environment or repository in.
-        "Condition": {"StringEquals": {AUDIENCE_KEY: "sts.amazonaws.com", SUBJECT_KEY: SUBJECTS[role]}},
-    }]}
+    assert bootstrap.trust(role) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": _provider_arn(bootstrap)},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                # StringEquals on both claims: no wildcard lets another branch, environment or repository in.
+                "Condition": {"StringEquals": {AUDIENCE_KEY: "sts.amazonaws.com", SUBJECT_KEY: SUBJECTS[role]}},
+            }
+        ],
+    }
 
 
 def test_given_an_existing_provider_then_none_is_created_and_the_roles_trust_it(
@@ -110,7 +116,9 @@ def test_given_a_state_bucket_then_each_deploy_role_reads_and_writes_the_state_a
     record = bootstraps["state-bucket"]
     for role in ("deploy-dev", "deploy-prod"):
         statements = record.statements(role)
-        assert allows(statements, "s3:PutObject", f"arn:aws:s3:::{STATE_BUCKET}/.pulumi/stacks/digit-recognition/dev.json")
+        assert allows(
+            statements, "s3:PutObject", f"arn:aws:s3:::{STATE_BUCKET}/.pulumi/stacks/digit-recognition/dev.json"
+        )
         assert not allows(statements, "s3:PutObject", f"arn:aws:s3:::{STATE_BUCKET}/elsewhere.txt")
         assert not allows(statements, "s3:DeleteBucket", f"arn:aws:s3:::{STATE_BUCKET}")
     assert not any(STATE_BUCKET in json.dumps(bootstraps["pulumi-cloud"].statements(role)) for role in SUBJECTS)
@@ -118,7 +126,8 @@ def test_given_a_state_bucket_then_each_deploy_role_reads_and_writes_the_state_a
 
 @pytest.mark.parametrize("config", ["pulumi-cloud", "state-bucket"])
 def test_given_each_role_then_its_policy_fits_iams_size_quota(
-    bootstraps: dict[str, BootstrapRecord], config: str,
+    bootstraps: dict[str, BootstrapRecord],
+    config: str,
 ) -> None:
     for policy in bootstraps[config].of_type("aws:iam/rolePolicy:RolePolicy"):
         characters = len("".join(policy["inputs"]["policy"].split()))
@@ -130,16 +139,26 @@ def test_given_each_stack_then_the_bootstrap_scopes_by_the_prefix_the_main_progr
     assert stack_prefix(stack) == settings_of(stack).name_prefix
 
 
-@pytest.mark.parametrize(("config", "message"), [
-    ({f"{PROJECT}:githubRepo": "digits"}, f"{PROJECT}:githubOwner"),
-    ({f"{PROJECT}:githubOwner": "octo-org"}, f"{PROJECT}:githubRepo"),
-    ({**REQUIRED, f"{PROJECT}:githubOwner": "octo-*"}, "githubOwner must be a GitHub user or organisation name"),
-    ({**REQUIRED, f"{PROJECT}:githubRepo": "digits:environment:prod"}, "githubRepo must be a GitHub repository name"),
-    ({**REQUIRED, f"{PROJECT}:oidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/accounts.google.com"},
-     "oidcProviderArn must be the ARN of the account's token.actions.githubusercontent.com provider"),
-])
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({f"{PROJECT}:githubRepo": "digits"}, f"{PROJECT}:githubOwner"),
+        ({f"{PROJECT}:githubOwner": "octo-org"}, f"{PROJECT}:githubRepo"),
+        ({**REQUIRED, f"{PROJECT}:githubOwner": "octo-*"}, "githubOwner must be a GitHub user or organisation name"),
+        (
+            {**REQUIRED, f"{PROJECT}:githubRepo": "digits:environment:prod"},
+            "githubRepo must be a GitHub repository name",
+        ),
+        (
+            {**REQUIRED, f"{PROJECT}:oidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/accounts.google.com"},
+            "oidcProviderArn must be the ARN of the account's token.actions.githubusercontent.com provider",
+        ),
+    ],
+)
 def test_given_no_or_a_malformed_setting_then_the_bootstrap_refuses_naming_it(
-    tmp_path: Path, config: dict[str, str], message: str,
+    tmp_path: Path,
+    config: dict[str, str],
+    message: str,
 ) -> None:
     """No repository is guessed, no other provider trusted: a trust policy for
     the wrong one would let strangers deploy."""

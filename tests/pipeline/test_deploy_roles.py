@@ -99,8 +99,11 @@ class Deployment:
 
     def parent(self, resource: dict[str, Any], resource_type: str) -> dict[str, Any]:
         """The resource of ``resource_type`` that ``resource`` belongs to (it waits for it)."""
-        [parent] = [self._by_urn[urn] for urn in resource["dependsOn"]
-                    if urn in self._by_urn and self._by_urn[urn]["type"] == resource_type]
+        [parent] = [
+            self._by_urn[urn]
+            for urn in resource["dependsOn"]
+            if urn in self._by_urn and self._by_urn[urn]["type"] == resource_type
+        ]
         return parent
 
     def arn(self, template: str, name: str = "") -> str:
@@ -118,9 +121,11 @@ NeedsOf = Callable[[Deployment, dict[str, Any]], list[Need]]
 
 def _named(action: str, template: str, lower: bool = False) -> NeedsOf:
     """``action`` on the ARN made of the resource's own physical name."""
+
     def needs(d: Deployment, resource: dict[str, Any]) -> list[Need]:
         name = d.name(resource)
         return [(action, d.arn(template, name.lower() if lower else name))]
+
     return needs
 
 
@@ -132,9 +137,11 @@ def _fixed(action: str, template: str) -> NeedsOf:
 def _of_parent(action: str, parent_type: str, template: str, object_key: str = "") -> NeedsOf:
     """``action`` on the ARN of the resource it belongs to (a bucket's, a role's, a
     topic's), or of its object there named by the input ``object_key``."""
+
     def needs(d: Deployment, resource: dict[str, Any]) -> list[Need]:
         arn = d.arn(template, d.name(d.parent(resource, parent_type)))
         return [(action, f"{arn}/{resource['inputs'][object_key]}" if object_key else arn)]
+
     return needs
 
 
@@ -159,55 +166,85 @@ def _web_acl_arn(d: Deployment, web_acl: dict[str, Any]) -> str:
     region, scope = (EDGE_REGION, "global") if edge else (d.region, "regional")
     return f"arn:aws:wafv2:{region}:{d.account}:{scope}/webacl/{d.name(web_acl)}/{WEB_ACL_ID}"
 
+
 # Pulumi type -> what the deploy role must be allowed to create it.
 NEEDS: dict[str, NeedsOf] = {
     "aws:apigateway/restApi:RestApi": _fixed("apigateway:POST", API),
     "aws:apigateway/account:Account": _fixed("apigateway:PATCH", "arn:aws:apigateway:{region}::/account"),
-    **{f"aws:apigateway/{kind[0].lower()}{kind[1:]}:{kind}": _fixed("apigateway:PUT", f"{API}/{{api}}/{path}")
-       for kind, path in (
-           ("Deployment", "deployments"), ("Integration", "resources/r1/methods/POST/integration"),
-           ("IntegrationResponse", "resources/r1/methods/POST/integration/responses/200"),
-           ("Method", "resources/r1/methods/POST"), ("MethodResponse", "resources/r1/methods/POST/responses/200"),
-           ("MethodSettings", "stages/api"), ("Model", "models/Feedback"), ("RequestValidator", "requestvalidators/v1"),
-           ("Resource", "resources"), ("Response", "gatewayresponses/DEFAULT_4XX"), ("Stage", "stages"),
-       )},
+    **{
+        f"aws:apigateway/{kind[0].lower()}{kind[1:]}:{kind}": _fixed("apigateway:PUT", f"{API}/{{api}}/{path}")
+        for kind, path in (
+            ("Deployment", "deployments"),
+            ("Integration", "resources/r1/methods/POST/integration"),
+            ("IntegrationResponse", "resources/r1/methods/POST/integration/responses/200"),
+            ("Method", "resources/r1/methods/POST"),
+            ("MethodResponse", "resources/r1/methods/POST/responses/200"),
+            ("MethodSettings", "stages/api"),
+            ("Model", "models/Feedback"),
+            ("RequestValidator", "requestvalidators/v1"),
+            ("Resource", "resources"),
+            ("Response", "gatewayresponses/DEFAULT_4XX"),
+            ("Stage", "stages"),
+        )
+    },
     "aws:cloudfront/distribution:Distribution": _fixed(
-        "cloudfront:CreateDistribution", "arn:aws:cloudfront::{account}:distribution/E2QWRUHEXAMPLE"),
+        "cloudfront:CreateDistribution", "arn:aws:cloudfront::{account}:distribution/E2QWRUHEXAMPLE"
+    ),
     "aws:cloudfront/originAccessControl:OriginAccessControl": _fixed(
-        "cloudfront:CreateOriginAccessControl", "arn:aws:cloudfront::{account}:origin-access-control/E2QWRUHEXAMPLE"),
+        "cloudfront:CreateOriginAccessControl", "arn:aws:cloudfront::{account}:origin-access-control/E2QWRUHEXAMPLE"
+    ),
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _fixed(
-        "cloudfront:CreateResponseHeadersPolicy", "arn:aws:cloudfront::{account}:response-headers-policy/0a1b2c3d"),
-    "aws:cloudwatch/dashboard:Dashboard": _named("cloudwatch:PutDashboard", "arn:aws:cloudwatch::{account}:dashboard/{name}"),
+        "cloudfront:CreateResponseHeadersPolicy", "arn:aws:cloudfront::{account}:response-headers-policy/0a1b2c3d"
+    ),
+    "aws:cloudwatch/dashboard:Dashboard": _named(
+        "cloudwatch:PutDashboard", "arn:aws:cloudwatch::{account}:dashboard/{name}"
+    ),
     "aws:cloudwatch/logGroup:LogGroup": _named("logs:CreateLogGroup", LOG_GROUP),
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": _from_input("logs:PutMetricFilter", LOG_GROUP, "logGroupName"),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": _named("cloudwatch:PutMetricAlarm", "arn:aws:cloudwatch:{region}:{account}:alarm:{name}"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _named(
+        "cloudwatch:PutMetricAlarm", "arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
+    ),
     "aws:dynamodb/table:Table": _named("dynamodb:CreateTable", "arn:aws:dynamodb:{region}:{account}:table/{name}"),
     "aws:iam/role:Role": _named("iam:CreateRole", ROLE),
     "aws:iam/rolePolicy:RolePolicy": _of_parent("iam:PutRolePolicy", "aws:iam/role:Role", ROLE),
     "aws:lambda/function:Function": _named("lambda:CreateFunction", FUNCTION),
-    "aws:lambda/layerVersion:LayerVersion": _named("lambda:PublishLayerVersion", "arn:aws:lambda:{region}:{account}:layer:{name}"),
+    "aws:lambda/layerVersion:LayerVersion": _named(
+        "lambda:PublishLayerVersion", "arn:aws:lambda:{region}:{account}:layer:{name}"
+    ),
     "aws:lambda/permission:Permission": _from_input("lambda:AddPermission", FUNCTION, "function"),
     "aws:s3/bucket:Bucket": _named("s3:CreateBucket", BUCKET),
-    "aws:s3/bucketObjectv2:BucketObjectv2": _of_parent("s3:PutObject", "aws:s3/bucket:Bucket", BUCKET, object_key="key"),
+    "aws:s3/bucketObjectv2:BucketObjectv2": _of_parent(
+        "s3:PutObject", "aws:s3/bucket:Bucket", BUCKET, object_key="key"
+    ),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _of_parent(
-        "s3:PutBucketOwnershipControls", "aws:s3/bucket:Bucket", BUCKET),
+        "s3:PutBucketOwnershipControls", "aws:s3/bucket:Bucket", BUCKET
+    ),
     "aws:s3/bucketPolicy:BucketPolicy": _of_parent("s3:PutBucketPolicy", "aws:s3/bucket:Bucket", BUCKET),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _of_parent(
-        "s3:PutBucketPublicAccessBlock", "aws:s3/bucket:Bucket", BUCKET),
+        "s3:PutBucketPublicAccessBlock", "aws:s3/bucket:Bucket", BUCKET
+    ),
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _of_parent(
-        "s3:PutEncryptionConfiguration", "aws:s3/bucket:Bucket", BUCKET),
+        "s3:PutEncryptionConfiguration", "aws:s3/bucket:Bucket", BUCKET
+    ),
     # SageMaker writes its resources' names lower-case in their ARNs.
-    "aws:sagemaker/model:Model": _named("sagemaker:CreateModel", "arn:aws:sagemaker:{region}:{account}:model/{name}", lower=True),
+    "aws:sagemaker/model:Model": _named(
+        "sagemaker:CreateModel", "arn:aws:sagemaker:{region}:{account}:model/{name}", lower=True
+    ),
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _named(
-        "sagemaker:CreateEndpointConfig", "arn:aws:sagemaker:{region}:{account}:endpoint-config/{name}", lower=True),
+        "sagemaker:CreateEndpointConfig", "arn:aws:sagemaker:{region}:{account}:endpoint-config/{name}", lower=True
+    ),
     "aws:sagemaker/endpoint:Endpoint": _named(
-        "sagemaker:CreateEndpoint", "arn:aws:sagemaker:{region}:{account}:endpoint/{name}", lower=True),
-    "aws:sfn/stateMachine:StateMachine": _named("states:CreateStateMachine", "arn:aws:states:{region}:{account}:stateMachine:{name}"),
+        "sagemaker:CreateEndpoint", "arn:aws:sagemaker:{region}:{account}:endpoint/{name}", lower=True
+    ),
+    "aws:sfn/stateMachine:StateMachine": _named(
+        "states:CreateStateMachine", "arn:aws:states:{region}:{account}:stateMachine:{name}"
+    ),
     "aws:sns/topic:Topic": _named("sns:CreateTopic", TOPIC),
     "aws:sns/topicSubscription:TopicSubscription": _of_parent("sns:Subscribe", "aws:sns/topic:Topic", TOPIC),
     "aws:wafv2/webAcl:WebAcl": lambda d, resource: [("wafv2:CreateWebACL", _web_acl_arn(d, resource))],
     "aws:xray/samplingRule:SamplingRule": _named(
-        "xray:CreateSamplingRule", "arn:aws:xray:{region}:{account}:sampling-rule/{name}"),
+        "xray:CreateSamplingRule", "arn:aws:xray:{region}:{account}:sampling-rule/{name}"
+    ),
     # AssociateWebACL is authorised on the ACL and on the protected stage, which also needs SetWebACL.
     "aws:wafv2/webAclAssociation:WebAclAssociation": lambda d, resource: [
         ("wafv2:AssociateWebACL", _web_acl_arn(d, d.parent(resource, "aws:wafv2/webAcl:WebAcl"))),
@@ -217,7 +254,9 @@ NEEDS: dict[str, NeedsOf] = {
     # CreateKey has no resource; the key's later calls name it by id. An alias
     # is authorised on itself and on its key.
     "aws:kms/key:Key": lambda d, resource: [
-        ("kms:CreateKey", "*"), ("kms:PutKeyPolicy", d.arn(KEY)), ("kms:EnableKeyRotation", d.arn(KEY)),
+        ("kms:CreateKey", "*"),
+        ("kms:PutKeyPolicy", d.arn(KEY)),
+        ("kms:EnableKeyRotation", d.arn(KEY)),
     ],
     "aws:kms/alias:Alias": lambda d, resource: [
         ("kms:CreateAlias", d.arn("arn:aws:kms:{region}:{account}:{name}", resource["inputs"]["name"])),
@@ -238,7 +277,8 @@ def _deployment(record: StackRecord, account: str) -> Deployment:
 def _needs(deployment: Deployment, resource: dict[str, Any]) -> list[Need]:
     assert resource["type"] in NEEDS, (
         f"{resource['type']} is new to the main program: say in NEEDS which action creates it on which ARN, "
-        "and grant it to the deploy roles in bootstrap/github_access.py")
+        "and grant it to the deploy roles in bootstrap/github_access.py"
+    )
     return NEEDS[resource["type"]](deployment, resource)
 
 
@@ -272,22 +312,31 @@ def preflight_calls(stack: str) -> frozenset[str]:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_given_every_resource_of_a_stack_then_its_deploy_role_may_create_it(
-    stacks: dict[str, StackRecord], bootstrap: BootstrapRecord, stack: str,
+    stacks: dict[str, StackRecord],
+    bootstrap: BootstrapRecord,
+    stack: str,
 ) -> None:
     deployment = _deployment(stacks[stack], bootstrap.account)
     statements = _deploy_statements(bootstrap, stack)
-    refused = [f"{resource['type']} {resource['name']}: {action} on {arn}"
-               for resource in _aws_resources(stacks[stack])
-               for action, arn in _needs(deployment, resource) if not allows(statements, action, arn)]
+    refused = [
+        f"{resource['type']} {resource['name']}: {action} on {arn}"
+        for resource in _aws_resources(stacks[stack])
+        for action, arn in _needs(deployment, resource)
+        if not allows(statements, action, arn)
+    ]
     assert not refused, (
-        f"the {stack} deploy role could not create:\n  " + "\n  ".join(refused) +
-        f"\nNames outside {deployment.record.stack}'s prefix come from Pulumi's default autonaming "
-        f"({autonaming_pattern(stack)!r}): give the project an autonaming pattern that starts with the prefix.")
+        f"the {stack} deploy role could not create:\n  "
+        + "\n  ".join(refused)
+        + f"\nNames outside {deployment.record.stack}'s prefix come from Pulumi's default autonaming "
+        f"({autonaming_pattern(stack)!r}): give the project an autonaming pattern that starts with the prefix."
+    )
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_given_every_role_of_a_stack_then_its_deploy_role_may_pass_it_to_its_service_only(
-    stacks: dict[str, StackRecord], bootstrap: BootstrapRecord, stack: str,
+    stacks: dict[str, StackRecord],
+    bootstrap: BootstrapRecord,
+    stack: str,
 ) -> None:
     deployment = _deployment(stacks[stack], bootstrap.account)
     statements = _deploy_statements(bootstrap, stack)
@@ -303,7 +352,8 @@ def test_given_every_role_of_a_stack_then_its_deploy_role_may_pass_it_to_its_ser
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_given_the_preflight_then_the_deploy_role_may_make_every_aws_call_it_makes(
-    bootstrap: BootstrapRecord, stack: str,
+    bootstrap: BootstrapRecord,
+    stack: str,
 ) -> None:
     calls = preflight_calls(stack)
     # It got as far as the region and the quotas.
@@ -315,60 +365,94 @@ def test_given_the_preflight_then_the_deploy_role_may_make_every_aws_call_it_mak
 
 
 def test_given_the_main_program_then_the_deploy_roles_grant_exactly_the_services_it_uses(
-    stacks: dict[str, StackRecord], bootstrap: BootstrapRecord,
+    stacks: dict[str, StackRecord],
+    bootstrap: BootstrapRecord,
 ) -> None:
     """The same program deploys both stacks (settings switch parts on and off), so
     both roles grant what either stack and its preflight use, and nothing else."""
-    used = {action.split(":")[0] for record in stacks.values()
-            for resource in _aws_resources(record)
-            for action, _ in _needs(_deployment(record, bootstrap.account), resource)}
+    used = {
+        action.split(":")[0]
+        for record in stacks.values()
+        for resource in _aws_resources(record)
+        for action, _ in _needs(_deployment(record, bootstrap.account), resource)
+    }
     used |= {call.split(":")[0] for stack in STACKS for call in preflight_calls(stack) - {"sts:GetCallerIdentity"}}
     for stack in STACKS:
-        granted = {action.split(":")[0] for statement in _deploy_statements(bootstrap, stack)
-                   if statement["Effect"] == "Allow" for action in as_list(statement["Action"])}
+        granted = {
+            action.split(":")[0]
+            for statement in _deploy_statements(bootstrap, stack)
+            if statement["Effect"] == "Allow"
+            for action in as_list(statement["Action"])
+        }
         assert granted == used, stack
 
 
 def test_given_the_other_stack_then_a_deploy_role_reaches_only_what_aws_names_by_id(
-    stacks: dict[str, StackRecord], bootstrap: BootstrapRecord,
+    stacks: dict[str, StackRecord],
+    bootstrap: BootstrapRecord,
 ) -> None:
     """API Gateway and CloudFront resources and KMS keys have no name in their
     ARNs: that much of prod a dev deployment could touch, and nothing else."""
     for stack, other in (("dev", "prod"), ("prod", "dev")):
         deployment = _deployment(stacks[other], bootstrap.account)
         statements = _deploy_statements(bootstrap, stack)
-        reachable = {resource["type"] for resource in _aws_resources(stacks[other])
-                     if all(allows(statements, action, arn) for action, arn in _needs(deployment, resource))}
-        named_by_id = {kind for kind in reachable
-                       if kind.split(":")[1].split("/")[0] in ("apigateway", "cloudfront") or kind == "aws:kms/key:Key"}
+        reachable = {
+            resource["type"]
+            for resource in _aws_resources(stacks[other])
+            if all(allows(statements, action, arn) for action, arn in _needs(deployment, resource))
+        }
+        named_by_id = {
+            kind
+            for kind in reachable
+            if kind.split(":")[1].split("/")[0] in ("apigateway", "cloudfront") or kind == "aws:kms/key:Key"
+        }
         assert reachable == named_by_id, (stack, reachable - named_by_id)
 
 
-def test_given_a_deploy_role_then_it_cannot_rewrite_any_pipeline_role_or_the_provider(bootstrap: BootstrapRecord) -> None:
-    pipeline_roles = [f"arn:aws:iam::{bootstrap.account}:role/{name}"
-                      for name in ("github-digits-preview", deploy_role_name("dev"), deploy_role_name("prod"))]
+def test_given_a_deploy_role_then_it_cannot_rewrite_any_pipeline_role_or_the_provider(
+    bootstrap: BootstrapRecord,
+) -> None:
+    pipeline_roles = [
+        f"arn:aws:iam::{bootstrap.account}:role/{name}"
+        for name in ("github-digits-preview", deploy_role_name("dev"), deploy_role_name("prod"))
+    ]
     [provider] = bootstrap.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
     for stack in STACKS:
         statements = _deploy_statements(bootstrap, stack)
         for arn in pipeline_roles:
             for action in ("iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DeleteRole"):
                 assert not allows(statements, action, arn), (stack, action, arn)
-        assert not any(allows(statements, action, provider["arn"]) for action in (
-            "iam:UpdateOpenIDConnectProviderThumbprint", "iam:AddClientIDToOpenIDConnectProvider",
-            "iam:DeleteOpenIDConnectProvider"))
+        assert not any(
+            allows(statements, action, provider["arn"])
+            for action in (
+                "iam:UpdateOpenIDConnectProviderThumbprint",
+                "iam:AddClientIDToOpenIDConnectProvider",
+                "iam:DeleteOpenIDConnectProvider",
+            )
+        )
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_given_a_deploy_role_then_it_can_never_read_peoples_history_or_workflow_logs(
-    stacks: dict[str, StackRecord], bootstrap: BootstrapRecord, stack: str,
+    stacks: dict[str, StackRecord],
+    bootstrap: BootstrapRecord,
+    stack: str,
 ) -> None:
     """Items hold people's images; dev's workflow logs carry them as execution data."""
     deployment = _deployment(stacks[stack], bootstrap.account)
     statements = _deploy_statements(bootstrap, stack)
-    table = deployment.arn("arn:aws:dynamodb:{region}:{account}:table/{name}",
-                           deployment.name(stacks[stack].one("aws:dynamodb/table:Table")))
-    for action in ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem",
-                   "dynamodb:PartiQLSelect", "dynamodb:ExportTableToPointInTime"):
+    table = deployment.arn(
+        "arn:aws:dynamodb:{region}:{account}:table/{name}",
+        deployment.name(stacks[stack].one("aws:dynamodb/table:Table")),
+    )
+    for action in (
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PartiQLSelect",
+        "dynamodb:ExportTableToPointInTime",
+    ):
         assert not allows(statements, action, table) and not allows(statements, action, f"{table}/index/ByClient")
     for log_group in stacks[stack].of_type("aws:cloudwatch/logGroup:LogGroup"):
         arn = deployment.arn(LOG_GROUP, deployment.name(log_group))

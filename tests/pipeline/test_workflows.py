@@ -29,7 +29,9 @@ DEPLOY_JOBS = {"dev": "deploy-dev", "prod": "deploy-prod"}
 EXAMPLE_KEY_ID, EXAMPLE_SECRET = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 # Access key ids (long-lived AKIA, temporary ASIA), and 40 characters of a secret access key.
 KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
-SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[0-9/+])(?=[A-Za-z0-9/+]*[a-z])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+SECRET_KEY = re.compile(
+    r"(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[0-9/+])(?=[A-Za-z0-9/+]*[a-z])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+)
 SECRET_NAMES = re.compile(r"TOKEN|PASSPHRASE|PASSWORD|SECRET|ACCESS_KEY|PRIVATE_KEY", re.IGNORECASE)
 SECRET_REFERENCE = re.compile(r"^\$\{\{\s*secrets\.[A-Za-z_][A-Za-z0-9_]*\s*\}\}$")
 
@@ -51,8 +53,13 @@ def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
 
 def commands(job: dict[str, Any]) -> list[list[str]]:
     """Every command line of the job's ``run`` steps, as words."""
-    return [shlex.split(line) for step in job.get("steps", []) if "run" in step
-            for line in step["run"].splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        shlex.split(line)
+        for step in job.get("steps", [])
+        if "run" in step
+        for line in step["run"].splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
 def make_targets_called(words: list[str]) -> list[str]:
@@ -71,11 +78,19 @@ def test_given_the_workflows_then_they_validate_against_githubs_workflow_schema(
     assert WORKFLOWS
     # A proxy nobody listens on: the check passes only if it never needs the network.
     nowhere = "http://127.0.0.1:9"
-    offline = {**os.environ, **{name: nowhere for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")},
-               "NO_PROXY": "", "no_proxy": ""}
+    offline = {
+        **os.environ,
+        **{name: nowhere for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")},
+        "NO_PROXY": "",
+        "no_proxy": "",
+    }
     result = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
-        capture_output=True, text=True, env=offline, check=False, timeout=120,
+        capture_output=True,
+        text=True,
+        env=offline,
+        check=False,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -86,7 +101,10 @@ def test_given_a_workflow_that_breaks_the_schema_then_the_check_fails(tmp_path: 
     broken.write_text(pipeline_text().replace("runs-on: ubuntu-24.04", "runs_on: ubuntu-24.04", 1))
     result = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(broken)],
-        capture_output=True, text=True, check=False, timeout=120,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert result.returncode != 0 and "runs_on" in result.stdout + result.stderr
 
@@ -122,8 +140,11 @@ def secrets_written_in(text: str) -> list[str]:
     """Credentials written out in a workflow: AWS keys, key inputs, or secret-named settings given a literal."""
     found = KEY_ID.findall(text) + SECRET_KEY.findall(text)
     found += re.findall(r"aws-(?:access-key-id|secret-access-key|session-token)\s*:.*", text)
-    found += [f"{key}: {value}" for key, value in _settings(yaml.safe_load(text))
-              if SECRET_NAMES.search(key) and isinstance(value, str) and not SECRET_REFERENCE.match(value.strip())]
+    found += [
+        f"{key}: {value}"
+        for key, value in _settings(yaml.safe_load(text))
+        if SECRET_NAMES.search(key) and isinstance(value, str) and not SECRET_REFERENCE.match(value.strip())
+    ]
     return found
 
 
@@ -132,13 +153,16 @@ def test_given_the_workflows_then_no_aws_key_or_secret_is_written_in_them() -> N
         assert secrets_written_in(path.read_text()) == [], path.name
 
 
-@pytest.mark.parametrize(("setting", "value"), [
-    ("AWS_REGION", EXAMPLE_KEY_ID),
-    ("MY_VALUE", EXAMPLE_SECRET),
-    ("aws-access-key-id", "${{ secrets.KEY }}"),
-    ("PULUMI_CONFIG_PASSPHRASE", "correct horse battery staple"),
-    ("PULUMI_ACCESS_TOKEN", "pul-0123456789abcdef"),
-])
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("AWS_REGION", EXAMPLE_KEY_ID),
+        ("MY_VALUE", EXAMPLE_SECRET),
+        ("aws-access-key-id", "${{ secrets.KEY }}"),
+        ("PULUMI_CONFIG_PASSPHRASE", "correct horse battery staple"),
+        ("PULUMI_ACCESS_TOKEN", "pul-0123456789abcdef"),
+    ],
+)
 def test_given_a_planted_credential_then_the_scan_finds_it(setting: str, value: str) -> None:
     workflow = yaml.safe_load(pipeline_text())
     workflow["jobs"]["deploy-prod"]["env"][setting] = value
@@ -174,7 +198,7 @@ def test_given_the_deploy_jobs_then_each_runs_preflight_pulumi_up_and_smoke_in_t
             for line in step.get("run", "").splitlines():
                 words = shlex.split(line)
                 if make_targets_called(words) in (["preflight"], ["smoke"]):
-                    assert words[2:] == ['STACK=$STACK'], line
+                    assert words[2:] == ["STACK=$STACK"], line
                     sequence.append(f"make {words[1]}")
         assert sequence == ["make preflight", "pulumi up", "make smoke"], name
         assert job["needs"] == "test"
@@ -243,7 +267,9 @@ def test_given_jobs_that_run_the_program_then_python_3_12_is_there_for_the_layer
     """The Lambda layer is byte-compiled by a Python 3.12 (components/layer_builder.py),
     beside the project's 3.11."""
     for name, job in jobs():
-        runs_program = steps_using(job, PULUMI_ACTION) or any(words[:2] == ["bash", ".ci/run"] for words in commands(job))
+        runs_program = steps_using(job, PULUMI_ACTION) or any(
+            words[:2] == ["bash", ".ci/run"] for words in commands(job)
+        )
         if runs_program:
             versions = [step["with"]["python-version"].split() for step in steps_using(job, "actions/setup-python")]
             assert versions == [["3.12", "3.11"]], name

@@ -43,9 +43,7 @@ def mnist_digits(draw: st.DrawFn) -> Digit:
 def stroke_digits(draw: st.DrawFn) -> Digit:
     """One to three pen strokes in the middle of a 56 px field, like a drawn digit."""
     point = st.tuples(st.floats(0.2, 0.8), st.floats(0.2, 0.8))
-    strokes = draw(
-        st.lists(st.lists(point, min_size=2, max_size=6), min_size=1, max_size=3).filter(_spans_a_quarter)
-    )
+    strokes = draw(st.lists(st.lists(point, min_size=2, max_size=6), min_size=1, max_size=3).filter(_spans_a_quarter))
     width = draw(st.floats(2.5, 6.0))
     coverage = imagegen.stroke_digit(strokes, 56, width)
     return Digit(f"strokes({len(strokes)}, width={width:.1f})", coverage)
@@ -112,7 +110,8 @@ def uploads(draw: st.DrawFn) -> Upload:
 # Wider strategies: each draws what one class of bug breaks. Every upload keeps the
 # ink coverage it was drawn from, the reference the tests compare the tensor with.
 
-LOSSLESS = (("PNG", {}), ("BMP", {}), ("WEBP", {"lossless": True}))
+Formats = tuple[tuple[str, dict[str, object]], ...]
+LOSSLESS: Formats = (("PNG", {}), ("BMP", {}), ("WEBP", {"lossless": True}))
 # Ink and paper that differ in one channel only.
 ONE_CHANNEL_PAIRS: dict[str, tuple[imagegen.Colour, imagegen.Colour]] = {
     "yellow on white": ((255, 255, 0), (255, 255, 255)),
@@ -127,7 +126,7 @@ def _sheet_upload(
     coverage: np.ndarray,
     ink: imagegen.Colour,
     paper: imagegen.Colour,
-    formats: tuple[tuple[str, dict[str, object]], ...],
+    formats: Formats,
     modes: tuple[str, ...] = ("RGB",),
     what: str = "",
 ) -> Upload:
@@ -135,7 +134,13 @@ def _sheet_upload(
     mode = draw(st.sampled_from([mode for mode in modes if mode in imagegen.MODES_BY_FORMAT[fmt]]))
     height, width = coverage.shape
     description = f"{what}: {digit.name} as {fmt} {mode} {width}x{height}, ink {ink} on {paper}, {options}"
-    return Upload(digit, imagegen.encode(imagegen.in_mode(coverage, mode, ink, paper), fmt, **options), mode, description, coverage)
+    return Upload(
+        digit,
+        imagegen.encode(imagegen.in_mode(coverage, mode, ink, paper), fmt, **options),
+        mode,
+        description,
+        coverage,
+    )
 
 
 @st.composite
@@ -173,8 +178,10 @@ def one_channel_uploads(draw: st.DrawFn) -> Upload:
     ``one_channel_colours`` for the bug class)."""
     digit, coverage, where = draw(_digit_on_a_sheet(st.integers(40, 200)))
     ink, paper = draw(one_channel_colours())
-    formats = (*LOSSLESS, ("GIF", {}), ("JPEG", {"quality": 90}))
-    return _sheet_upload(draw, digit, coverage, ink, paper, formats, ("RGB", "P", "P+transparency"), f"one channel, {where}")
+    formats: Formats = (*LOSSLESS, ("GIF", {}), ("JPEG", {"quality": 90}))
+    return _sheet_upload(
+        draw, digit, coverage, ink, paper, formats, ("RGB", "P", "P+transparency"), f"one channel, {where}"
+    )
 
 
 def faint_colours(contrast: st.SearchStrategy[int]) -> st.SearchStrategy[tuple[imagegen.Colour, imagegen.Colour]]:
@@ -248,7 +255,9 @@ def border_uploads(draw: st.DrawFn) -> Upload:
     top, left, bottom, right = max(y, 0), max(x, 0), min(y + side, sheet[1]), min(x + side, sheet[0])
     coverage[top:bottom, left:right] = level[top - y : bottom - y, left - x : right - x]
     ink, paper = draw(ink_and_paper())
-    return _sheet_upload(draw, digit, coverage, ink, paper, LOSSLESS, ("RGB", "L"), f"at the border, {side} px at {(x, y)}")
+    return _sheet_upload(
+        draw, digit, coverage, ink, paper, LOSSLESS, ("RGB", "L"), f"at the border, {side} px at {(x, y)}"
+    )
 
 
 @st.composite
@@ -264,7 +273,7 @@ def huge_canvas_uploads(draw: st.DrawFn) -> Upload:
     at = (draw(st.integers(0, sheet[0] - side)), draw(st.integers(0, sheet[1] - side)))
     coverage = imagegen.place(digit.at(side), sheet, at)
     ink, paper = draw(ink_and_paper())
-    formats = (("PNG", {}), ("GIF", {}), ("JPEG", {"quality": 92}))
+    formats: Formats = (("PNG", {}), ("GIF", {}), ("JPEG", {"quality": 92}))
     return _sheet_upload(draw, digit, coverage, ink, paper, formats, ("RGB", "L"), f"huge canvas, {side} px at {at}")
 
 
@@ -278,10 +287,16 @@ def photo_uploads(draw: st.DrawFn) -> Upload:
     digit, coverage, where = draw(_digit_on_a_sheet(st.integers(60, 300)))
     ink, paper = draw(ink_and_paper())
     photo = imagegen.photo(
-        coverage, ink, paper, lighting=draw(st.floats(0.0, 0.5)), texture=draw(st.floats(0.0, 12.0)), seed=draw(st.integers(0, 1000))
+        coverage,
+        ink,
+        paper,
+        lighting=draw(st.floats(0.0, 0.5)),
+        texture=draw(st.floats(0.0, 12.0)),
+        seed=draw(st.integers(0, 1000)),
     )
     fmt, options = draw(st.sampled_from((("PNG", {}), ("JPEG", {"quality": draw(st.integers(60, 95))}))))
-    description = f"photo, {where}: {digit.name} as {fmt} {coverage.shape[1]}x{coverage.shape[0]}, ink {ink} on {paper}, {options}"
+    size = f"{coverage.shape[1]}x{coverage.shape[0]}"
+    description = f"photo, {where}: {digit.name} as {fmt} {size}, ink {ink} on {paper}, {options}"
     return Upload(digit, imagegen.encode(photo, fmt, **options), "RGB", description, coverage)
 
 

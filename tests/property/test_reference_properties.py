@@ -23,7 +23,14 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from functions.core.errors import BadRequest, DigitError, ImageTooLarge, NoDigitFound
-from functions.core.imaging import DEFAULT_MAX_PIXELS, MAX_IMAGE_BYTES, MIN_INK_CONTRAST, decode_upload, inspect, preprocess
+from functions.core.imaging import (
+    DEFAULT_MAX_PIXELS,
+    MAX_IMAGE_BYTES,
+    MIN_INK_CONTRAST,
+    decode_upload,
+    inspect,
+    preprocess,
+)
 from tests import imagegen
 from tests.property import reference
 from tests.property.strategies import (
@@ -126,8 +133,14 @@ def mnist_uploads(draw: st.DrawFn) -> tuple[int, bytes, str]:
     how = draw(st.sampled_from(["dark on white", "light on black", "larger on a sheet"]))
     if how == "larger on a sheet":
         side = draw(st.integers(56, 240))
-        coverage = imagegen.place(imagegen.ink_level(digit, side), (side * 5 // 4, side * 5 // 4), (side // 8, side // 8))
-        return index, imagegen.encode(imagegen.in_mode(coverage, "L", imagegen.BLACK, imagegen.WHITE), "PNG"), f"{how}, {side} px"
+        coverage = imagegen.place(
+            imagegen.ink_level(digit, side), (side * 5 // 4, side * 5 // 4), (side // 8, side // 8)
+        )
+        return (
+            index,
+            imagegen.encode(imagegen.in_mode(coverage, "L", imagegen.BLACK, imagegen.WHITE), "PNG"),
+            f"{how}, {side} px",
+        )
     return index, imagegen.mnist_png(digit, dark_ink=how == "dark on white"), how
 
 
@@ -343,7 +356,9 @@ def test_an_upload_of_exactly_the_byte_limit_is_decoded_and_one_byte_more_is_too
 
 @settings(PROFILE, max_examples=30)
 @given(st.integers(1, 3000))
-def test_a_field_is_judged_too_large_before_decoding_exactly_when_its_base64_is_longer_than_the_limits(max_bytes: int) -> None:
+def test_a_field_is_judged_too_large_before_decoding_exactly_when_its_base64_is_longer_than_the_limits(
+    max_bytes: int,
+) -> None:
     """Given text that is not base64, as long as the base64 of max_bytes bytes, then it
     is judged as base64 (BadRequest); one character longer, it is ImageTooLarge
     without being decoded."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -91,8 +90,20 @@ VALID = json.dumps({"instances": [[0.0] * inference.PIXELS]})
 @pytest.mark.parametrize(
     ("body", "content_type", "accept", "status", "code"),
     [
-        (json.dumps({"instances": [[0.5] * (inference.PIXELS - 1)]}), "application/json", "application/json", 400, "InvalidInput"),
-        (json.dumps({"instances": [[2.0] * inference.PIXELS]}), "application/json", "application/json", 400, "InvalidInput"),
+        (
+            json.dumps({"instances": [[0.5] * (inference.PIXELS - 1)]}),
+            "application/json",
+            "application/json",
+            400,
+            "InvalidInput",
+        ),
+        (
+            json.dumps({"instances": [[2.0] * inference.PIXELS]}),
+            "application/json",
+            "application/json",
+            400,
+            "InvalidInput",
+        ),
         ("not json", "application/json", "application/json", 400, "InvalidInput"),
         ("0,0,0", "text/csv", "application/json", 415, "UnsupportedMediaType"),
         (VALID, "application/json", "text/csv", 406, "NotAcceptable"),
@@ -107,8 +118,12 @@ def test_given_a_request_the_container_refuses_then_boto3_gets_a_model_error_wit
     assert f"({status})" in response["Error"]["Message"]
 
 
-@pytest.mark.parametrize("tensor", [np.full((28, 28), 2.0), np.zeros(inference.PIXELS - 1)], ids=["value 2.0", "783 pixels"])
-def test_given_the_container_refuses_our_request_then_invoke_model_reports_an_internal_error(runtime: Any, tensor: np.ndarray) -> None:
+@pytest.mark.parametrize(
+    "tensor", [np.full((28, 28), 2.0), np.zeros(inference.PIXELS - 1)], ids=["value 2.0", "783 pixels"]
+)
+def test_given_the_container_refuses_our_request_then_invoke_model_reports_an_internal_error(
+    runtime: Any, tensor: np.ndarray
+) -> None:
     with pytest.raises(InternalError) as caught:
         _predict(runtime, tensor)
     assert caught.value.__cause__ is not None

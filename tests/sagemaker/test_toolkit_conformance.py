@@ -93,12 +93,16 @@ def served(requests: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPat
     python = require_venv()
     work = tmp_path_factory.mktemp("toolkit")
     archive = build_model_artifact(ROOT / "model", work / "model.tar.gz")
-    result, log = run_container(python, archive, _program_environment(archive), work, [PING, *requests.values()], install=False)
+    result, log = run_container(
+        python, archive, _program_environment(archive), work, [PING, *requests.values()], install=False
+    )
     assert "answers" in result, f"the container did not serve: {result}\n{log[-4000:]}"
     return {"result": result, "ping": result["answers"][0], **dict(zip(requests, result["answers"][1:], strict=True))}
 
 
-def test_given_the_model_archive_then_the_image_loads_model_fn_and_transform_fn_and_answers_ping(served: dict[str, Any]) -> None:
+def test_given_the_model_archive_then_the_image_loads_model_fn_and_transform_fn_and_answers_ping(
+    served: dict[str, Any],
+) -> None:
     assert served["result"]["hooks"] == ["model_fn", "transform_fn"]
     assert "refused" not in served["result"]
     assert served["ping"]["status"] == 200
@@ -115,17 +119,23 @@ def test_given_real_mnist_digits_then_the_toolkit_answers_200_with_their_labels(
         body = json.loads(answer["body"])
         assert [p["digit"] for p in body["predictions"]] == expected.tolist(), case
         assert body["modelVersion"] == version
-        assert all(len(p["probabilities"]) == 10 and p["confidence"] == max(p["probabilities"]) for p in body["predictions"])
+        assert all(
+            len(p["probabilities"]) == 10 and p["confidence"] == max(p["probabilities"]) for p in body["predictions"]
+        )
 
 
 @pytest.mark.parametrize("case", ["no accept", "any accept", "json with charset"])
-def test_given_the_toolkits_default_accept_or_a_json_charset_then_the_answer_is_200(served: dict[str, Any], case: str) -> None:
+def test_given_the_toolkits_default_accept_or_a_json_charset_then_the_answer_is_200(
+    served: dict[str, Any], case: str
+) -> None:
     assert served[case]["status"] == 200
     assert served[case]["body"] == served["digit"]["body"]
 
 
 @pytest.mark.parametrize("case", list(ERRORS))
-def test_given_a_bad_request_then_the_toolkit_answers_its_status_with_the_error_json(served: dict[str, Any], case: str) -> None:
+def test_given_a_bad_request_then_the_toolkit_answers_its_status_with_the_error_json(
+    served: dict[str, Any], case: str
+) -> None:
     status, code = ERRORS[case]
     answer = served[case]
     assert (answer["status"], answer["content_type"]) == (status, "application/json")
@@ -164,7 +174,7 @@ def _assert_same_predictions(local: dict[str, Any], container: dict[str, Any]) -
         assert np.allclose(ours["probabilities"], theirs["probabilities"], rtol=0, atol=2e-6)
 
 
-STEPWISE_MODULE = '''
+STEPWISE_MODULE = """
 class RejectedInput(ValueError):
     status = 400
 
@@ -179,7 +189,7 @@ def predict_fn(data, model):
 
 def output_fn(prediction, accept):
     return prediction, accept
-'''
+"""
 
 
 def test_given_input_fn_raising_an_exception_with_a_status_then_the_toolkit_answers_500_html(tmp_path: Path) -> None:
@@ -191,7 +201,12 @@ def test_given_input_fn_raising_an_exception_with_a_status_then_the_toolkit_answ
         info.size = len(STEPWISE_MODULE.encode())
         tar.addfile(info, io.BytesIO(STEPWISE_MODULE.encode()))
     result, log = run_container(
-        python, archive, _program_environment(archive), tmp_path, [invocation(_instances([[0.0] * PIXELS]))], install=False
+        python,
+        archive,
+        _program_environment(archive),
+        tmp_path,
+        [invocation(_instances([[0.0] * PIXELS]))],
+        install=False,
     )
     [answer] = result["answers"]
     assert answer["status"] == 500

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
 import pytest
 
 from tests.contract.stack_client import site_root
@@ -48,15 +49,20 @@ def main(argv: list[str] | None = None) -> int:
         return SETUP_FAILED
     where = base_url or "a local stack started for the run"
     print(f"smoke: the HTTP contract against {where}", flush=True)
-    status = pytest.main([
-        str(CONTRACT_DIR),
-        *(["--base-url", base_url] if base_url else []),
-        "-p", "no:cacheprovider",
-        "-o", f"timeout={CHECK_TIMEOUT_SECONDS}",
-        # The summary names each broken check with its call; --tb=short shows more.
-        "-q", "--tb=no",
-        *pytest_args,
-    ])
+    status = pytest.main(
+        [
+            str(CONTRACT_DIR),
+            *(["--base-url", base_url] if base_url else []),
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            f"timeout={CHECK_TIMEOUT_SECONDS}",
+            # The summary names each broken check with its call; --tb=short shows more.
+            "-q",
+            "--tb=no",
+            *pytest_args,
+        ]
+    )
     if status == 0:
         print(f"smoke: {where} keeps the contract.")
     elif status == TESTS_FAILED:

@@ -54,7 +54,9 @@ def test_given_the_local_stack_when_smoke_runs_then_every_check_passes_with_figu
     assert result.returncode == 0, tail(result)
     output = result.stdout
     assert f"smoke: {stack_url} keeps the contract." in output
-    assert re.search(r"cold: the first prediction took \d+ ms; warm: p50 \d+ ms, p95 \d+ ms over 20 predictions", output)
+    assert re.search(
+        r"cold: the first prediction took \d+ ms; warm: p50 \d+ ms, p95 \d+ ms over 20 predictions", output
+    )
     checks = re.search(r"checks: (\d+) passed.*; requests made: (\d+)", output)
     assert checks is not None, tail(result)
     assert "BROKEN" not in output and not re.search(r"\d+ (failed|errors)", checks.group(0))
@@ -66,7 +68,7 @@ def test_given_the_local_stack_when_smoke_runs_then_every_check_passes_with_figu
 @pytest.mark.parametrize(
     ("fault", "named"),
     [
-        ("server-error", "call: POST /api/predictions -> 500: {\"message\":\"Internal server error\"}"),
+        ("server-error", 'call: POST /api/predictions -> 500: {"message":"Internal server error"}'),
         ("wrong-error-json", 'not {"error": {"code", "message"}}: POST /api/predictions -> 400'),
     ],
 )
@@ -94,7 +96,10 @@ def test_given_smoke_throttle_when_the_stack_throttles_a_burst_then_the_check_pa
 def test_given_smoke_throttle_when_the_stack_never_throttles_then_the_check_fails_saying_so(stack_url: str) -> None:
     """The local stack has no throttling: asked to show a 429, the run must not pass."""
     result = run_smoke(
-        "--base-url", stack_url, "-k", "throttled",
+        "--base-url",
+        stack_url,
+        "-k",
+        "throttled",
         settings={"SMOKE_THROTTLE": "1", "SMOKE_THROTTLE_REQUESTS": "30"},
     )
 
@@ -123,7 +128,9 @@ def test_given_an_address_where_nothing_answers_when_smoke_runs_then_it_says_so_
 def test_given_a_stack_name_then_the_url_is_the_stacks_site_url_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _fake_pulumi(tmp_path, monkeypatch, 'test "$*" = "stack output siteUrl --stack dev" && echo https://d111.cloudfront.net/')
+    _fake_pulumi(
+        tmp_path, monkeypatch, 'test "$*" = "stack output siteUrl --stack dev" && echo https://d111.cloudfront.net/'
+    )
 
     assert site_url("dev") == "https://d111.cloudfront.net"
 
@@ -133,7 +140,9 @@ def test_given_a_stack_pulumi_does_not_know_then_the_error_says_what_pulumi_said
 ) -> None:
     _fake_pulumi(tmp_path, monkeypatch, "echo 'error: no stack named \"nope\" found' >&2; exit 255")
 
-    with pytest.raises(SmokeSetupError, match='`pulumi stack output siteUrl --stack nope` failed: error: no stack named "nope"'):
+    with pytest.raises(
+        SmokeSetupError, match='`pulumi stack output siteUrl --stack nope` failed: error: no stack named "nope"'
+    ):
         site_url("nope")
 
 

@@ -39,7 +39,12 @@ def test_given_a_site_url_then_its_root_is_used(given: str, root: str) -> None:
 
 @pytest.mark.parametrize(
     "given",
-    ["ftp://d1.cloudfront.net", "d1.cloudfront.net", "https://abc.execute-api.ap-southeast-1.amazonaws.com/api", "https://"],
+    [
+        "ftp://d1.cloudfront.net",
+        "d1.cloudfront.net",
+        "https://abc.execute-api.ap-southeast-1.amazonaws.com/api",
+        "https://",
+    ],
 )
 def test_given_anything_but_a_site_url_then_it_is_refused(given: str) -> None:
     with pytest.raises(ValueError):

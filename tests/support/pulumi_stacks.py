@@ -29,7 +29,11 @@ def _run_stacks(directory: Path) -> Iterator[tuple[str, subprocess.Popen[str], P
         out = directory / f"{stack}.json"
         process = subprocess.Popen(
             [sys.executable, str(ROOT / "tests" / "infra" / "mock_program.py"), stack, str(out)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         yield stack, process, out
 

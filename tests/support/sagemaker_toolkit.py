@@ -96,7 +96,9 @@ def create_venv() -> None:
     _check([find_target_python(IMAGE_PYTHON_VERSION), "-m", "venv", str(VENV)])
     python = str(VENV / "bin" / "python")
     _check([python, "-m", "pip", "install", "--quiet", "--no-deps", "-r", str(REQUIREMENTS)])
-    mapping = _check([python, "-c", "import importlib.util as u; print(u.find_spec('sagemaker_containers._mapping').origin)"])
+    mapping = _check(
+        [python, "-c", "import importlib.util as u; print(u.find_spec('sagemaker_containers._mapping').origin)"]
+    )
     module = Path(mapping.strip())
     module.write_text(module.read_text().replace("collections.Mapping", "collections.abc.Mapping"))
     venv_stamp().touch()
@@ -143,7 +145,9 @@ def run_container(
         "PIP_INDEX_URL": CLOSED_INDEX_URL,
     }
     command = [*_no_network_prefix(), str(_container_python(python, work_dir)), __file__, str(spec_path)]
-    result = subprocess.run(command, env=env, cwd=work_dir, capture_output=True, text=True, timeout=START_TIMEOUT_SECONDS)
+    result = subprocess.run(
+        command, env=env, cwd=work_dir, capture_output=True, text=True, timeout=START_TIMEOUT_SECONDS
+    )
     assert result.returncode == 0, f"the container driver failed:\n{result.stderr[-6000:]}"
     return json.loads(result.stdout), result.stderr
 
@@ -175,7 +179,9 @@ def _no_network_prefix() -> list[str]:
 def _container(spec: dict[str, Any]) -> dict[str, Any]:
     base = Path(spec["base_dir"])
     for name, value in spec["environment"].items():
-        os.environ[name] = base.as_posix() + value[len(CONTAINER_BASE) :] if value.startswith(CONTAINER_BASE + "/") else value
+        os.environ[name] = (
+            base.as_posix() + value[len(CONTAINER_BASE) :] if value.startswith(CONTAINER_BASE + "/") else value
+        )
     os.environ["SAGEMAKER_BASE_DIR"] = str(base)
     with tarfile.open(spec["archive"]) as tar:
         tar.extractall(base / "model", filter="data")
@@ -189,7 +195,7 @@ def _container(spec: dict[str, Any]) -> dict[str, Any]:
     if spec["install"]:
         try:
             modules.import_module(serving_env.module_dir, serving_env.module_name)
-        except Exception as error:  # the container exits: nothing is served
+        except Exception as error:  # noqa: BLE001 - any failure stops the container: nothing is served
             result["install_error"] = f"{type(error).__name__}: {error}"
             return result
     else:

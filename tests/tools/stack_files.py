@@ -11,7 +11,9 @@ from components.settings import PROJECT
 from tools.stacks import ROOT
 
 
-def write_stack(root: Path, stack: str, changes: Mapping[str, object] | None = None, *, base: str | None = None) -> Path:
+def write_stack(
+    root: Path, stack: str, changes: Mapping[str, object] | None = None, *, base: str | None = None
+) -> Path:
     """``root/Pulumi.<stack>.yaml``: the repository's ``Pulumi.<base>.yaml`` (default: the same stack)
     with ``changes`` applied; keys without a namespace are the project's, a None value removes the key."""
     document = yaml.safe_load((ROOT / f"Pulumi.{base or stack}.yaml").read_text())

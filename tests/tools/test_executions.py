@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ from tools.executions import (
 
 REGION = "ap-southeast-1"
 ACCOUNT = "123456789012"
-NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 DEV_GROUP = "/aws/vendedlogs/states/digits-dev-workflow"
 PROD_GROUP = "/aws/vendedlogs/states/digits-prod-workflow"
 # A person's upload travels in the execution's input: it must never reach the terminal whole.
@@ -59,7 +59,9 @@ BUSY = "The model is busy, try again."
 
 
 def execution_arn(stack: str, name: str) -> str:
-    return f"arn:aws:states:{REGION}:{ACCOUNT}:express:digits-{stack}-workflow:{name}:5e3c0d7a-1f2b-4c3d-8e9f-0a1b2c3d4e5f"
+    return (
+        f"arn:aws:states:{REGION}:{ACCOUNT}:express:digits-{stack}-workflow:{name}:5e3c0d7a-1f2b-4c3d-8e9f-0a1b2c3d4e5f"
+    )
 
 
 def ms(at: datetime) -> int:
@@ -83,19 +85,34 @@ class Execution:
         if not self.with_data:
             details = {key: value for key, value in details.items() if key not in ("input", "output", "parameters")}
         number = len(self.events) + 1
-        self.events.append({
-            "id": str(number), "type": kind, "details": details, "previous_event_id": str(number - 1),
-            "event_timestamp": str(self.at), "execution_arn": self.arn, "redrive_count": "0",
-        })
+        self.events.append(
+            {
+                "id": str(number),
+                "type": kind,
+                "details": details,
+                "previous_event_id": str(number - 1),
+                "event_timestamp": str(self.at),
+                "execution_arn": self.arn,
+                "redrive_count": "0",
+            }
+        )
         return self
 
     def task(self, name: str, state_input: dict[str, Any], output: dict[str, Any], took_ms: int) -> Execution:
         data = json.dumps(state_input)
         self.add("TaskStateEntered", name=name, input=data, inputDetails={"truncated": False})
-        self.add("TaskScheduled", resourceType="lambda", resource="invoke", region=REGION,
-                 parameters=json.dumps({"FunctionName": name, "Payload": state_input}), timeoutInSeconds=4)
+        self.add(
+            "TaskScheduled",
+            resourceType="lambda",
+            resource="invoke",
+            region=REGION,
+            parameters=json.dumps({"FunctionName": name, "Payload": state_input}),
+            timeoutInSeconds=4,
+        )
         self.add("TaskStarted", resourceType="lambda", resource="invoke")
-        self.add("TaskSucceeded", took_ms, resourceType="lambda", resource="invoke", output=json.dumps({"Payload": output}))
+        self.add(
+            "TaskSucceeded", took_ms, resourceType="lambda", resource="invoke", output=json.dumps({"Payload": output})
+        )
         return self.add("TaskStateExited", name=name, output=json.dumps(output), outputDetails={"truncated": False})
 
     def keep(self, kinds: frozenset[str]) -> list[dict[str, Any]]:
@@ -103,8 +120,19 @@ class Execution:
 
 
 # What a stack at level ERROR writes (the "Log levels" table).
-ERROR_LEVEL = frozenset({"ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut", "FailStateEntered", "TaskFailed",
-                         "TaskTimedOut", "TaskStartFailed", "TaskSubmitFailed", "LambdaFunctionFailed"})
+ERROR_LEVEL = frozenset(
+    {
+        "ExecutionFailed",
+        "ExecutionAborted",
+        "ExecutionTimedOut",
+        "FailStateEntered",
+        "TaskFailed",
+        "TaskTimedOut",
+        "TaskStartFailed",
+        "TaskSubmitFailed",
+        "LambdaFunctionFailed",
+    }
+)
 
 
 def succeeded_with_a_retry(stack: str = "dev") -> Execution:
@@ -115,15 +143,26 @@ def succeeded_with_a_retry(stack: str = "dev") -> Execution:
     predicted = {"requestId": "r-1", "prediction": {"digit": 7, "confidence": 0.99}}
     item = {"id": "i-1", "clientId": "c-1", "digit": 7}
     run = Execution(execution_arn(stack, OK_NAME), started)
-    run.add("ExecutionStarted", 0, input=json.dumps(request), inputDetails={"truncated": False},
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/state-machine")
+    run.add(
+        "ExecutionStarted",
+        0,
+        input=json.dumps(request),
+        inputDetails={"truncated": False},
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/state-machine",
+    )
     run.task("Validate", request, validated, 18).task("Preprocess", validated, tensor, 52)
     run.add("TaskStateEntered", name="InvokeModel", input=json.dumps(tensor))
-    run.add("TaskScheduled", resourceType="lambda", resource="invoke")        # attempt 1
+    run.add("TaskScheduled", resourceType="lambda", resource="invoke")  # attempt 1
     run.add("TaskStarted", resourceType="lambda", resource="invoke")
-    run.add("TaskFailed", 119, resourceType="lambda", resource="invoke", error="ModelUnavailable",
-            cause=lambda_error("ModelUnavailable", BUSY))
-    run.add("TaskScheduled", 700, resourceType="lambda", resource="invoke")   # attempt 2, after the backoff
+    run.add(
+        "TaskFailed",
+        119,
+        resourceType="lambda",
+        resource="invoke",
+        error="ModelUnavailable",
+        cause=lambda_error("ModelUnavailable", BUSY),
+    )
+    run.add("TaskScheduled", 700, resourceType="lambda", resource="invoke")  # attempt 2, after the backoff
     run.add("TaskStarted", resourceType="lambda", resource="invoke")
     run.add("TaskSucceeded", 50, resourceType="lambda", resource="invoke", output=json.dumps({"Payload": predicted}))
     run.add("TaskStateExited", name="InvokeModel", output=json.dumps(predicted))
@@ -138,8 +177,14 @@ def failed_on_a_corrupt_image(stack: str = "dev", *, with_data: bool = True) -> 
     run.add("TaskStateEntered", 3, name="Validate", input=json.dumps(request))
     run.add("TaskScheduled", resourceType="lambda", resource="invoke")
     run.add("TaskStarted", resourceType="lambda", resource="invoke")
-    run.add("TaskFailed", 15, resourceType="lambda", resource="invoke", error="InvalidImage",
-            cause=lambda_error("InvalidImage", CORRUPT))
+    run.add(
+        "TaskFailed",
+        15,
+        resourceType="lambda",
+        resource="invoke",
+        error="InvalidImage",
+        cause=lambda_error("InvalidImage", CORRUPT),
+    )
     run.add("TaskStateExited", name="Validate", output=json.dumps({**request, "failure": {"Error": "InvalidImage"}}))
     run.add("PassStateEntered", name="DescribeFailure")
     run.add("PassStateExited", name="DescribeFailure", output=json.dumps({"error": "InvalidImage"}))
@@ -149,12 +194,18 @@ def failed_on_a_corrupt_image(stack: str = "dev", *, with_data: bool = True) -> 
 
 def row(values: dict[str, str]) -> list[dict[str, str]]:
     """A Logs Insights result row: field/value pairs, @ptr among them."""
-    return [{"field": field, "value": value} for field, value in values.items()] + [{"field": "@ptr", "value": "CmAKJwoj"}]
+    return [{"field": field, "value": value} for field, value in values.items()] + [
+        {"field": "@ptr", "value": "CmAKJwoj"}
+    ]
 
 
 def end_row(event: dict[str, Any]) -> list[dict[str, str]]:
-    values = {"@timestamp": "2026-03-01 11:59:00.000", "execution_arn": event["execution_arn"], "type": event["type"],
-              "event_timestamp": event["event_timestamp"]}
+    values = {
+        "@timestamp": "2026-03-01 11:59:00.000",
+        "execution_arn": event["execution_arn"],
+        "type": event["type"],
+        "event_timestamp": event["event_timestamp"],
+    }
     for key in ("error", "cause"):
         if key in event["details"]:
             values[f"details.{key}"] = event["details"][key]
@@ -169,7 +220,9 @@ class FakeLogs:
     """A real CloudWatch Logs client whose answers are queued on a Stubber; records each query's text."""
 
     def __init__(self) -> None:
-        self.client = boto3.client("logs", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+        self.client = boto3.client(
+            "logs", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
         self.stubber = Stubber(self.client)
         self.queries: list[str] = []
         self.regions: list[str] = []
@@ -187,20 +240,43 @@ class FakeLogs:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
 
-    def query(self, rows: list[list[dict[str, str]]], *, group: str = DEV_GROUP, since: timedelta = timedelta(hours=1),
-              running: int = 1, completes: bool = True) -> str:
+    def query(
+        self,
+        rows: list[list[dict[str, str]]],
+        *,
+        group: str = DEV_GROUP,
+        since: timedelta = timedelta(hours=1),
+        running: int = 1,
+        completes: bool = True,
+    ) -> str:
         query_id = f"query-{next(self._ids)}"
-        self.stubber.add_response("start_query", {"queryId": query_id}, {
-            "logGroupName": group, "startTime": int((NOW - since).timestamp()), "endTime": int(NOW.timestamp()),
-            "queryString": ANY, "limit": ANY,
-        })
+        self.stubber.add_response(
+            "start_query",
+            {"queryId": query_id},
+            {
+                "logGroupName": group,
+                "startTime": int((NOW - since).timestamp()),
+                "endTime": int(NOW.timestamp()),
+                "queryString": ANY,
+                "limit": ANY,
+            },
+        )
         for _ in range(running):
             self.stubber.add_response("get_query_results", {"status": "Running", "results": []}, {"queryId": query_id})
         if completes:
-            self.stubber.add_response("get_query_results", {
-                "status": "Complete", "results": rows,
-                "statistics": {"recordsMatched": float(len(rows)), "recordsScanned": 1000.0, "bytesScanned": 250000.0},
-            }, {"queryId": query_id})
+            self.stubber.add_response(
+                "get_query_results",
+                {
+                    "status": "Complete",
+                    "results": rows,
+                    "statistics": {
+                        "recordsMatched": float(len(rows)),
+                        "recordsScanned": 1000.0,
+                        "bytesScanned": 250000.0,
+                    },
+                },
+                {"queryId": query_id},
+            )
         return query_id
 
 
@@ -221,18 +297,30 @@ def logs() -> Iterator[FakeLogs]:
 
 
 def run(logs: FakeLogs, root: Path, *args: str) -> int:
-    return main(list(args), logs_for=logs.for_region, root=root, now=lambda: NOW, clock=itertools.count().__next__,
-                sleep=logs.sleep)
+    return main(
+        list(args),
+        logs_for=logs.for_region,
+        root=root,
+        now=lambda: NOW,
+        clock=itertools.count().__next__,
+        sleep=logs.sleep,
+    )
 
 
 def test_given_recent_executions_then_they_are_listed_newest_first_with_status_duration_and_error(
-    logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str],
+    logs: FakeLogs,
+    root: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     ok, failed = succeeded_with_a_retry(), failed_on_a_corrupt_image()
     ok_end, failed_end = ok.events[-1], failed.events[-1]
     logs.query([end_row(failed_end), end_row(ok_end)])
-    logs.query([row({"execution_arn": e["execution_arn"], "event_timestamp": e["event_timestamp"]})
-                for e in (ok.events[0], failed.events[0])])
+    logs.query(
+        [
+            row({"execution_arn": e["execution_arn"], "event_timestamp": e["event_timestamp"]})
+            for e in (ok.events[0], failed.events[0])
+        ]
+    )
 
     status = run(logs, root, "--stack", "dev")
 
@@ -240,7 +328,16 @@ def test_given_recent_executions_then_they_are_listed_newest_first_with_status_d
     assert status == 0
     assert out[0] == (f"Executions of stack dev in the last 1h, newest first (log group {DEV_GROUP}, {REGION})")
     assert out[1].split() == ["STOPPED", "(UTC)", "STATUS", "DURATION", "NAME", "ERROR"]
-    assert out[2].split() == ["2026-03-01", "11:59:00.025", "FAILED", "25", "ms", FAILED_NAME, "InvalidImage:", *CORRUPT.split()]
+    assert out[2].split() == [
+        "2026-03-01",
+        "11:59:00.025",
+        "FAILED",
+        "25",
+        "ms",
+        FAILED_NAME,
+        "InvalidImage:",
+        *CORRUPT.split(),
+    ]
     assert out[3].split() == ["2026-03-01", "11:58:00.977", "SUCCEEDED", "977", "ms", OK_NAME]
     ends, starts = logs.queries
     assert 'filter type in ["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]' in ends
@@ -251,7 +348,9 @@ def test_given_recent_executions_then_they_are_listed_newest_first_with_status_d
     assert logs.sleeps, "a running query is polled again"
 
 
-def test_given_failed_then_only_failed_ends_are_queried(logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_given_failed_then_only_failed_ends_are_queried(
+    logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     failed = failed_on_a_corrupt_image()
     logs.query([end_row(failed.events[-1])])
     logs.query([row({"execution_arn": failed.arn, "event_timestamp": failed.events[0]["event_timestamp"]})])
@@ -266,7 +365,9 @@ def test_given_failed_then_only_failed_ends_are_queried(logs: FakeLogs, root: Pa
     assert FAILED_NAME in out
 
 
-def test_given_since_then_the_query_covers_exactly_that_window(logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_given_since_then_the_query_covers_exactly_that_window(
+    logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     logs.query([], since=timedelta(hours=1, minutes=30))
 
     status = run(logs, root, "--stack", "dev", "--since", "1h30m")
@@ -275,10 +376,16 @@ def test_given_since_then_the_query_covers_exactly_that_window(logs: FakeLogs, r
     assert capsys.readouterr().out.splitlines()[-1] == "No executions logged in the last 1h30m."
 
 
-@pytest.mark.parametrize("text, span", [
-    ("90s", timedelta(seconds=90)), ("15m", timedelta(minutes=15)), ("1h30m", timedelta(minutes=90)),
-    ("2d", timedelta(days=2)), ("1w", timedelta(weeks=1)),
-])
+@pytest.mark.parametrize(
+    "text, span",
+    [
+        ("90s", timedelta(seconds=90)),
+        ("15m", timedelta(minutes=15)),
+        ("1h30m", timedelta(minutes=90)),
+        ("2d", timedelta(days=2)),
+        ("1w", timedelta(weeks=1)),
+    ],
+)
 def test_given_a_since_then_it_reads_as_a_span(text: str, span: timedelta) -> None:
     assert parse_since(text) == span
 
@@ -290,10 +397,15 @@ def test_given_a_bad_since_then_it_is_refused(text: str) -> None:
 
 
 def test_given_a_bad_since_on_the_command_line_then_usage_says_what_is_expected(
-    root: Path, capsys: pytest.CaptureFixture[str],
+    root: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     with pytest.raises(SystemExit) as exit_:
-        main(["--stack", "dev", "--since", "yesterday"], logs_for=lambda region: pytest.fail("no query for bad input"), root=root)
+        main(
+            ["--stack", "dev", "--since", "yesterday"],
+            logs_for=lambda region: pytest.fail("no query for bad input"),
+            root=root,
+        )
 
     assert exit_.value.code == 2
     assert "--since must look like 15m, 1h, 1h30m or 2d, got 'yesterday'" in capsys.readouterr().err
@@ -306,7 +418,10 @@ def test_given_an_execution_with_a_retry_then_its_states_fold_like_the_local_con
 
     assert (detail.status, detail.duration_ms) == ("SUCCEEDED", 977)
     assert [(s.name, s.type, s.duration_ms, s.attempts) for s in detail.states] == [
-        ("Validate", "Task", 21, 1), ("Preprocess", "Task", 55, 1), ("InvokeModel", "Task", 873, 2), ("Persist", "Task", 23, 1),
+        ("Validate", "Task", 21, 1),
+        ("Preprocess", "Task", 55, 1),
+        ("InvokeModel", "Task", 873, 2),
+        ("Persist", "Task", 23, 1),
     ]
     invoke = detail.states[2]
     assert invoke.retries == [FailedAttempt(1, "ModelUnavailable", lambda_error("ModelUnavailable", BUSY), 120)]
@@ -314,7 +429,9 @@ def test_given_an_execution_with_a_retry_then_its_states_fold_like_the_local_con
 
 
 def test_given_an_execution_name_then_it_is_shown_state_by_state_with_data_shortened(
-    logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str],
+    logs: FakeLogs,
+    root: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     logs.query(message_rows(succeeded_with_a_retry().events))
 
@@ -328,8 +445,10 @@ def test_given_an_execution_name_then_it_is_shown_state_by_state_with_data_short
     assert "  status    SUCCEEDED" in lines and "  duration  977 ms" in lines
     states = [line.split()[:5] for line in lines if line[:4].strip().isdigit()]
     assert states == [
-        ["1", "Validate", "Task", "+1", "ms"], ["2", "Preprocess", "Task", "+23", "ms"],
-        ["3", "InvokeModel", "Task", "+79", "ms"], ["4", "Persist", "Task", "+953", "ms"],
+        ["1", "Validate", "Task", "+1", "ms"],
+        ["2", "Preprocess", "Task", "+23", "ms"],
+        ["3", "InvokeModel", "Task", "+79", "ms"],
+        ["4", "Persist", "Task", "+953", "ms"],
     ]
     assert f"        retried: attempt 1 failed after 120 ms: ModelUnavailable: {BUSY}" in lines
     assert IMAGE not in out and IMAGE[:64] + "... (5,032 characters)" in out
@@ -337,7 +456,9 @@ def test_given_an_execution_name_then_it_is_shown_state_by_state_with_data_short
 
 
 def test_given_a_failed_execution_arn_then_the_failing_state_shows_its_error_and_cause(
-    logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str],
+    logs: FakeLogs,
+    root: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     failed = failed_on_a_corrupt_image()
     logs.query(message_rows(failed.events))
@@ -356,7 +477,9 @@ def test_given_a_failed_execution_arn_then_the_failing_state_shows_its_error_and
 
 
 def test_given_prod_without_execution_data_then_the_list_says_what_is_missing(
-    logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str],
+    logs: FakeLogs,
+    root: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     failed = failed_on_a_corrupt_image("prod", with_data=False)
     logs.query([end_row(failed.events[-1])], group=PROD_GROUP)  # no second query: ERROR writes no ExecutionStarted
@@ -365,14 +488,20 @@ def test_given_prod_without_execution_data_then_the_list_says_what_is_missing(
 
     out = capsys.readouterr().out.splitlines()
     assert status == 0
-    assert out[1] == ("Stack prod logs failures only (stepFunctionsLogLevel ERROR): succeeded executions, durations "
-                      "and state-by-state timelines are not in its logs.")
-    assert out[2] == "Stack prod logs no execution data (stepFunctionsIncludeExecutionData false): no inputs or outputs."
+    assert out[1] == (
+        "Stack prod logs failures only (stepFunctionsLogLevel ERROR): succeeded executions, durations "
+        "and state-by-state timelines are not in its logs."
+    )
+    assert (
+        out[2] == "Stack prod logs no execution data (stepFunctionsIncludeExecutionData false): no inputs or outputs."
+    )
     assert out[4].split()[2:5] == ["FAILED", "-", FAILED_NAME]
 
 
 def test_given_prod_without_execution_data_then_one_execution_shows_the_events_there_are(
-    logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str],
+    logs: FakeLogs,
+    root: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     failed = failed_on_a_corrupt_image("prod", with_data=False)
     logs.query(message_rows(failed.keep(ERROR_LEVEL)), group=PROD_GROUP)
@@ -382,12 +511,14 @@ def test_given_prod_without_execution_data_then_one_execution_shows_the_events_t
     out = capsys.readouterr().out.splitlines()
     assert status == 0
     assert "  status    FAILED" in out and not any(line.startswith("  input") for line in out)
-    logged = out[out.index("Logged events (3):") + 1:]
+    logged = out[out.index("Logged events (3):") + 1 :]
     assert [line.split()[2] for line in logged] == ["TaskFailed", "FailStateEntered", "ExecutionFailed"]
     assert logged[0].endswith(f"InvalidImage: {CORRUPT}") and logged[1].endswith("Failed")
 
 
-def test_given_json_then_the_list_is_the_console_s_shape(logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_given_json_then_the_list_is_the_console_s_shape(
+    logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     failed = failed_on_a_corrupt_image()
     logs.query([end_row(failed.events[-1])])
     logs.query([row({"execution_arn": failed.arn, "event_timestamp": failed.events[0]["event_timestamp"]})])
@@ -395,13 +526,23 @@ def test_given_json_then_the_list_is_the_console_s_shape(logs: FakeLogs, root: P
     status = run(logs, root, "--stack", "dev", "--json")
 
     assert status == 0
-    assert json.loads(capsys.readouterr().out) == [{
-        "executionArn": failed.arn, "name": FAILED_NAME, "status": "FAILED", "startDate": "2026-03-01T11:59:00.000Z",
-        "stopDate": "2026-03-01T11:59:00.025Z", "durationMs": 25, "error": "InvalidImage", "cause": CORRUPT,
-    }]
+    assert json.loads(capsys.readouterr().out) == [
+        {
+            "executionArn": failed.arn,
+            "name": FAILED_NAME,
+            "status": "FAILED",
+            "startDate": "2026-03-01T11:59:00.000Z",
+            "stopDate": "2026-03-01T11:59:00.025Z",
+            "durationMs": 25,
+            "error": "InvalidImage",
+            "cause": CORRUPT,
+        }
+    ]
 
 
-def test_given_json_then_one_execution_keeps_images_out(logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_given_json_then_one_execution_keeps_images_out(
+    logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     logs.query(message_rows(succeeded_with_a_retry().events))
 
     status = run(logs, root, "--stack", "dev", "--json", OK_NAME)
@@ -414,7 +555,9 @@ def test_given_json_then_one_execution_keeps_images_out(logs: FakeLogs, root: Pa
 
 
 def test_given_a_query_that_does_not_finish_then_it_is_stopped_with_a_clear_message(
-    logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str],
+    logs: FakeLogs,
+    root: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # The stand-in clock moves one second per reading: five readings after the start reach --timeout 5.
     query_id = logs.query([], running=5, completes=False)
@@ -430,47 +573,67 @@ def test_given_a_query_that_does_not_finish_then_it_is_stopped_with_a_clear_mess
 
 
 def test_given_no_log_group_then_the_message_asks_whether_the_stack_is_deployed(
-    logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str],
+    logs: FakeLogs,
+    root: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    logs.stubber.add_client_error("start_query", "ResourceNotFoundException", "Log group does not exist", http_status_code=400)
+    logs.stubber.add_client_error(
+        "start_query", "ResourceNotFoundException", "Log group does not exist", http_status_code=400
+    )
 
     status = run(logs, root, "--stack", "dev")
 
     assert status == 1
     assert capsys.readouterr().err.strip() == (
-        f"error: log group {DEV_GROUP} does not exist in {REGION}: is stack dev deployed (`pulumi up`) with these settings?"
+        f"error: log group {DEV_GROUP} does not exist in {REGION}: is stack dev deployed (`pulumi up`) with these "
+        "settings?"
     )
 
 
-def test_given_an_unknown_execution_then_it_says_none_was_logged(logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_given_an_unknown_execution_then_it_says_none_was_logged(
+    logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     logs.query([])
 
     status = run(logs, root, "--stack", "dev", "no-such-execution")
 
     assert status == 1
-    assert capsys.readouterr().err.startswith(f"No log events of execution no-such-execution in the last 1h ({DEV_GROUP})")
+    assert capsys.readouterr().err.startswith(
+        f"No log events of execution no-such-execution in the last 1h ({DEV_GROUP})"
+    )
 
 
 def test_given_a_stack_that_logs_nothing_then_it_says_so_without_querying(
-    root: Path, capsys: pytest.CaptureFixture[str],
+    root: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     write_stack(root, "dev", {"stepFunctionsLogLevel": "OFF"})
 
     status = main(["--stack", "dev"], logs_for=lambda region: pytest.fail("nothing to query"), root=root)
 
     assert status == 1
-    assert capsys.readouterr().out.strip() == "Stack dev logs no workflow executions (stepFunctionsLogLevel OFF): nothing to read."
+    assert (
+        capsys.readouterr().out.strip()
+        == "Stack dev logs no workflow executions (stepFunctionsLogLevel OFF): nothing to read."
+    )
 
 
 def test_given_lines_that_are_not_history_events_then_they_are_skipped() -> None:
     assert parse_log_event("START RequestId: 4f1d") is None
     assert parse_log_event(json.dumps({"type": "TaskFailed"})) is None
     event = parse_log_event(json.dumps(failed_on_a_corrupt_image().events[-1]))
-    assert isinstance(event, LogEvent) and (event.id, event.type, event.details["error"]) == (10, "ExecutionFailed", "InvalidImage")
+    assert isinstance(event, LogEvent) and (event.id, event.type, event.details["error"]) == (
+        10,
+        "ExecutionFailed",
+        "InvalidImage",
+    )
 
 
 def test_given_no_credentials_then_it_says_how_to_log_in(
-    root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     use_no_aws_credentials(monkeypatch, tmp_path)
 
@@ -478,18 +641,32 @@ def test_given_no_credentials_then_it_says_how_to_log_in(
 
     assert status == 1
     assert capsys.readouterr().err.strip() == (
-        "error: no AWS credentials found: run `aws sso login`, set AWS_PROFILE, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        "error: no AWS credentials found: run `aws sso login`, set AWS_PROFILE, or export "
+        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
     )
 
 
 def test_given_the_most_executions_allowed_then_the_duration_query_fits_logs_insights(
-    logs: FakeLogs, root: Path, capsys: pytest.CaptureFixture[str],
+    logs: FakeLogs,
+    root: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # StartQuery refuses a queryString over 10,000 characters (API reference); botocore does not check maxima.
     arns = [execution_arn("dev", f"{number:08d}-8a52-4c1e-9f43-2f0d6d1f5a10") for number in range(50)]
     stopped = ms(NOW - timedelta(minutes=5))
-    logs.query([end_row({"execution_arn": arn, "type": "ExecutionSucceeded", "event_timestamp": str(stopped - number),
-                         "details": {}}) for number, arn in enumerate(arns)])
+    logs.query(
+        [
+            end_row(
+                {
+                    "execution_arn": arn,
+                    "type": "ExecutionSucceeded",
+                    "event_timestamp": str(stopped - number),
+                    "details": {},
+                }
+            )
+            for number, arn in enumerate(arns)
+        ]
+    )
     logs.query([row({"execution_arn": arn, "event_timestamp": str(stopped - 500)}) for arn in arns])
 
     status = run(logs, root, "--stack", "dev", "--limit", "50")

@@ -43,9 +43,15 @@ NO_PYTHON_312 = "put python3.12 on PATH or set LAYER_PYTHON"
 
 def quota(name: str, code: str, value: float) -> dict[str, Any]:
     return {
-        "ServiceCode": "sagemaker", "ServiceName": "Amazon SageMaker", "QuotaCode": code, "QuotaName": name,
-        "QuotaArn": f"arn:aws:servicequotas:{REGION}:{ACCOUNT}:sagemaker/{code}", "Value": value, "Unit": "None",
-        "Adjustable": True, "GlobalQuota": False,
+        "ServiceCode": "sagemaker",
+        "ServiceName": "Amazon SageMaker",
+        "QuotaCode": code,
+        "QuotaName": name,
+        "QuotaArn": f"arn:aws:servicequotas:{REGION}:{ACCOUNT}:sagemaker/{code}",
+        "Value": value,
+        "Unit": "None",
+        "Adjustable": True,
+        "GlobalQuota": False,
     }
 
 
@@ -75,7 +81,9 @@ class FakeAws:
         return self.clients
 
     def identity(self) -> None:
-        self.sts.add_response("get_caller_identity", {"UserId": "AROAEXAMPLE:me", "Account": ACCOUNT, "Arn": CALLER}, {})
+        self.sts.add_response(
+            "get_caller_identity", {"UserId": "AROAEXAMPLE:me", "Account": ACCOUNT, "Arn": CALLER}, {}
+        )
 
     def region_answers(self) -> None:
         self.sagemaker.add_response("list_endpoints", {"Endpoints": []}, {"MaxResults": 1})
@@ -122,8 +130,8 @@ class FakePulumi:
     def __init__(self, version: str = "v3.272.0", alarm_email: CommandResult | None = None) -> None:
         self.answers = {
             ("pulumi", "version"): CommandResult(0, f"{version}\n", ""),
-            ("pulumi", "config", "get", "digit-recognition:alarmEmail", "--stack", "prod"):
-                alarm_email or CommandResult(0, f"{ALARM_EMAIL}\n", ""),
+            ("pulumi", "config", "get", "digit-recognition:alarmEmail", "--stack", "prod"): alarm_email
+            or CommandResult(0, f"{ALARM_EMAIL}\n", ""),
         }
         self.calls: list[tuple[str, ...]] = []
 
@@ -142,8 +150,11 @@ def root(tmp_path: Path) -> Path:
     stacks = tmp_path / "stacks"
     stacks.mkdir()
     write_stack(stacks, "dev", {"sagemakerServerlessMaxConcurrency": "2", "sagemakerProvisionedConcurrency": "0"})
-    write_stack(stacks, "prod", {"sagemakerServerlessMaxConcurrency": "20", "sagemakerProvisionedConcurrency": "1",
-                                 "alarmsEnabled": "true"})
+    write_stack(
+        stacks,
+        "prod",
+        {"sagemakerServerlessMaxConcurrency": "20", "sagemakerProvisionedConcurrency": "1", "alarmsEnabled": "true"},
+    )
     return stacks
 
 
@@ -170,7 +181,9 @@ def by_subject(checks: list[Check], start: str) -> Check:
 
 
 def test_given_everything_in_place_then_every_check_passes_and_preflight_exits_0(
-    root: Path, aws: FakeAws, capsys: pytest.CaptureFixture[str],
+    root: Path,
+    aws: FakeAws,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     aws.all_in_place()
     pulumi = FakePulumi()
@@ -191,11 +204,15 @@ def test_given_everything_in_place_then_every_check_passes_and_preflight_exits_0
 
 
 def test_given_no_credentials_then_the_line_says_how_to_log_in_and_aws_checks_are_skipped(
-    root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     # A real client with nowhere to find credentials fails before any request.
     use_no_aws_credentials(monkeypatch, tmp_path)
-    clients = AwsClients(*(boto3.client(service, region_name=REGION) for service in ("sts", "sagemaker", "service-quotas")))
+    clients = AwsClients(
+        *(boto3.client(service, region_name=REGION) for service in ("sts", "sagemaker", "service-quotas"))
+    )
 
     checks = preflight("dev", lambda region: clients, FakePulumi(), root)
 
@@ -207,21 +224,35 @@ def test_given_no_credentials_then_the_line_says_how_to_log_in_and_aws_checks_ar
 
 
 def test_given_expired_credentials_then_the_line_says_to_log_in_again(root: Path, aws: FakeAws) -> None:
-    aws.sts.add_client_error("get_caller_identity", "ExpiredToken", "The security token included in the request is expired",
-                             http_status_code=403)
+    aws.sts.add_client_error(
+        "get_caller_identity",
+        "ExpiredToken",
+        "The security token included in the request is expired",
+        http_status_code=403,
+    )
 
     checks = preflight("dev", aws.clients_for, FakePulumi(), root)
 
     credentials = by_subject(checks, "AWS credentials")
     assert (credentials.outcome, credentials.message) == (
-        Outcome.FAIL, "they have expired: log in again (`aws sso login`) or refresh the keys")
+        Outcome.FAIL,
+        "they have expired: log in again (`aws sso login`) or refresh the keys",
+    )
 
 
-@pytest.mark.parametrize("code, fix", [
-    ("UnrecognizedClientException", "enable the region (AWS console > Account > AWS Regions) or choose another aws:region"),
-    ("AccessDeniedException", "deploy with credentials allowed to use SageMaker"),
-])
-def test_given_sagemaker_refuses_the_region_then_the_line_names_the_fix(root: Path, aws: FakeAws, code: str, fix: str) -> None:
+@pytest.mark.parametrize(
+    "code, fix",
+    [
+        (
+            "UnrecognizedClientException",
+            "enable the region (AWS console > Account > AWS Regions) or choose another aws:region",
+        ),
+        ("AccessDeniedException", "deploy with credentials allowed to use SageMaker"),
+    ],
+)
+def test_given_sagemaker_refuses_the_region_then_the_line_names_the_fix(
+    root: Path, aws: FakeAws, code: str, fix: str
+) -> None:
     aws.identity()
     aws.sagemaker.add_client_error("list_endpoints", code, "refused", http_status_code=400)
 
@@ -235,19 +266,28 @@ def test_given_sagemaker_refuses_the_region_then_the_line_names_the_fix(root: Pa
 def test_given_sagemaker_unreachable_then_the_line_says_to_check_the_network(root: Path, aws: FakeAws) -> None:
     aws.identity()
     # Nothing listens on the discard port: a real connection failure, offline.
-    unreachable = boto3.client("sagemaker", region_name=REGION, endpoint_url="http://127.0.0.1:9",
-                               aws_access_key_id="testing", aws_secret_access_key="testing",
-                               config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=2))
+    unreachable = boto3.client(
+        "sagemaker",
+        region_name=REGION,
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=2),
+    )
     clients = AwsClients(aws.clients.sts, unreachable, aws.clients.service_quotas)
 
     checks = preflight("dev", lambda region: clients, FakePulumi(), root)
 
     region = by_subject(checks, f"region {REGION}")
     assert region.outcome is Outcome.FAIL
-    assert region.message.startswith("SageMaker does not answer there") and region.message.endswith("check the network and aws:region")
+    assert region.message.startswith("SageMaker does not answer there") and region.message.endswith(
+        "check the network and aws:region"
+    )
 
 
-def test_given_a_total_concurrency_quota_below_the_stacks_then_the_line_asks_for_an_increase(root: Path, aws: FakeAws) -> None:
+def test_given_a_total_concurrency_quota_below_the_stacks_then_the_line_asks_for_an_increase(
+    root: Path, aws: FakeAws
+) -> None:
     aws.identity()
     aws.region_answers()
     aws.applied_quotas([{**TOTAL, "Value": 10.0}, PROVISIONED])
@@ -257,18 +297,27 @@ def test_given_a_total_concurrency_quota_below_the_stacks_then_the_line_asks_for
     total = by_subject(checks, "serverless concurrency quota")
     assert total.outcome is Outcome.FAIL
     assert total.message == (
-        f"dev 2 + prod 20 = 22 exceeds the quota of 10 ('{TOTAL_CONCURRENCY_QUOTA}', {TOTAL_CONCURRENCY_CODE}) in {REGION}: "
+        f"dev 2 + prod 20 = 22 exceeds the quota of 10 ('{TOTAL_CONCURRENCY_QUOTA}', {TOTAL_CONCURRENCY_CODE}) in "
+        f"{REGION}: "
         f"request an increase to at least 22 in Service Quotas (sagemaker, {TOTAL_CONCURRENCY_CODE}) "
         "or lower digit-recognition:sagemakerServerlessMaxConcurrency"
     )
     assert by_subject(checks, "provisioned concurrency quota").outcome is Outcome.OK
 
 
-def test_given_stacks_in_another_region_account_or_mode_then_only_the_sharing_ones_count(root: Path, aws: FakeAws) -> None:
+def test_given_stacks_in_another_region_account_or_mode_then_only_the_sharing_ones_count(
+    root: Path, aws: FakeAws
+) -> None:
     write_stack(root, "staging", {"aws:region": "us-east-1", "sagemakerServerlessMaxConcurrency": "100"}, base="dev")
-    write_stack(root, "elsewhere", {"aws:allowedAccountIds": ["999999999999"], "sagemakerServerlessMaxConcurrency": "100"},
-                base="dev")
-    write_stack(root, "onprem", {"aws:allowedAccountIds": [ACCOUNT], "sagemakerServerlessMaxConcurrency": "3"}, base="dev")
+    write_stack(
+        root,
+        "elsewhere",
+        {"aws:allowedAccountIds": ["999999999999"], "sagemakerServerlessMaxConcurrency": "100"},
+        base="dev",
+    )
+    write_stack(
+        root, "onprem", {"aws:allowedAccountIds": [ACCOUNT], "sagemakerServerlessMaxConcurrency": "3"}, base="dev"
+    )
     write_stack(root, "instances", {"sagemakerMode": "instance", "sagemakerInstanceType": "ml.c6i.large"}, base="dev")
     aws.identity()
     aws.region_answers()
@@ -289,12 +338,16 @@ def test_given_no_applied_value_then_the_aws_default_is_used(root: Path, aws: Fa
 
     checks = preflight("dev", aws.clients_for, FakePulumi(), root)
 
-    assert by_subject(checks, "serverless concurrency quota").message.startswith("dev 2 + prod 20 = 22 exceeds the quota of 10")
+    assert by_subject(checks, "serverless concurrency quota").message.startswith(
+        "dev 2 + prod 20 = 22 exceeds the quota of 10"
+    )
     assert by_subject(checks, "provisioned concurrency quota").message.startswith("prod 1 within 10")
     aws.assert_all_asked()
 
 
-def test_given_no_serverless_quota_in_the_region_then_the_line_says_serverless_may_be_missing(root: Path, aws: FakeAws) -> None:
+def test_given_no_serverless_quota_in_the_region_then_the_line_says_serverless_may_be_missing(
+    root: Path, aws: FakeAws
+) -> None:
     aws.identity()
     aws.region_answers()
     aws.applied_quotas([OTHER_QUOTA])
@@ -309,7 +362,9 @@ def test_given_no_serverless_quota_in_the_region_then_the_line_says_serverless_m
     assert by_subject(checks, "provisioned concurrency quota").outcome is Outcome.FAIL
 
 
-def test_given_a_provisioned_concurrency_quota_of_zero_then_the_line_asks_for_an_increase(root: Path, aws: FakeAws) -> None:
+def test_given_a_provisioned_concurrency_quota_of_zero_then_the_line_asks_for_an_increase(
+    root: Path, aws: FakeAws
+) -> None:
     aws.identity()
     aws.region_answers()
     aws.applied_quotas([TOTAL, {**PROVISIONED, "Value": 0.0}])
@@ -343,10 +398,14 @@ def test_given_service_quotas_refused_then_the_line_says_what_to_allow(root: Pat
 
     total = by_subject(checks, "serverless concurrency quota")
     assert total.outcome is Outcome.FAIL
-    assert total.message.startswith("cannot read Service Quotas (AccessDeniedException: not authorized): allow servicequotas:List*")
+    assert total.message.startswith(
+        "cannot read Service Quotas (AccessDeniedException: not authorized): allow servicequotas:List*"
+    )
 
 
-def test_given_a_bad_stack_file_then_its_line_names_the_key_and_credentials_are_still_checked(root: Path, aws: FakeAws) -> None:
+def test_given_a_bad_stack_file_then_its_line_names_the_key_and_credentials_are_still_checked(
+    root: Path, aws: FakeAws
+) -> None:
     write_stack(root, "dev", {"wafRateLimit": "5"})
     aws.identity()
 
@@ -354,8 +413,9 @@ def test_given_a_bad_stack_file_then_its_line_names_the_key_and_credentials_are_
 
     stack_file = by_subject(checks, "stack file Pulumi.dev.yaml")
     assert stack_file.outcome is Outcome.FAIL
-    assert stack_file.message == ("digit-recognition:wafRateLimit must be between 10 and 2000000000, got 5: "
-                                  "fix Pulumi.dev.yaml")
+    assert stack_file.message == (
+        "digit-recognition:wafRateLimit must be between 10 and 2000000000, got 5: fix Pulumi.dev.yaml"
+    )
     assert by_subject(checks, "AWS credentials").outcome is Outcome.OK
     assert by_subject(checks, "region").outcome is Outcome.SKIP
 
@@ -372,7 +432,11 @@ def test_given_another_stack_file_is_bad_then_the_quota_line_names_it(root: Path
 
 
 def test_given_no_python_312_then_the_line_says_where_to_put_one(
-    root: Path, aws: FakeAws, python_312: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    root: Path,
+    aws: FakeAws,
+    python_312: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     python_312.write_text("#!/bin/sh\necho 3.11\n")
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
@@ -385,12 +449,21 @@ def test_given_no_python_312_then_the_line_says_where_to_put_one(
     assert layer.outcome is Outcome.FAIL and layer.message.endswith(NO_PYTHON_312)
 
 
-@pytest.mark.parametrize("run, message", [
-    (not_installed, "not found on PATH: install it: https://www.pulumi.com/docs/iac/download-install/"),
-    (FakePulumi(version="v2.25.2"), "version v2.25.2, the program needs 3.x: install it: https://www.pulumi.com/docs/iac/download-install/"),
-])
+@pytest.mark.parametrize(
+    "run, message",
+    [
+        (not_installed, "not found on PATH: install it: https://www.pulumi.com/docs/iac/download-install/"),
+        (
+            FakePulumi(version="v2.25.2"),
+            "version v2.25.2, the program needs 3.x: install it: https://www.pulumi.com/docs/iac/download-install/",
+        ),
+    ],
+)
 def test_given_no_pulumi_3_then_the_line_says_to_install_it_and_the_secret_is_not_read(
-    root: Path, aws: FakeAws, run: Any, message: str,
+    root: Path,
+    aws: FakeAws,
+    run: Any,
+    message: str,
 ) -> None:
     aws.all_in_place()
 
@@ -403,18 +476,33 @@ def test_given_no_pulumi_3_then_the_line_says_to_install_it_and_the_secret_is_no
 SET_IT = "pulumi config set --secret digit-recognition:alarmEmail oncall@example.com --stack prod"
 
 
-@pytest.mark.parametrize("answer, message", [
-    (CommandResult(255, "", "error: configuration key 'digit-recognition:alarmEmail' not found for stack 'prod'\n"),
-     f"not set for prod: {SET_IT}"),
-    (CommandResult(255, "", "error: no stack named 'prod' found\n"),
-     f"stack prod does not exist in the current Pulumi backend: `pulumi stack init prod` (after `pulumi login`), then {SET_IT}"),
-    (CommandResult(0, "someone at example dot com\n", ""), f"set for prod but not an e-mail address: {SET_IT}"),
-    (CommandResult(255, "", "error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE\n"),
-     "cannot read it (error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE): "
-     "check `pulumi login` and PULUMI_CONFIG_PASSPHRASE"),
-])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (
+            CommandResult(
+                255, "", "error: configuration key 'digit-recognition:alarmEmail' not found for stack 'prod'\n"
+            ),
+            f"not set for prod: {SET_IT}",
+        ),
+        (
+            CommandResult(255, "", "error: no stack named 'prod' found\n"),
+            "stack prod does not exist in the current Pulumi backend: `pulumi stack init prod` (after `pulumi "
+            f"login`), then {SET_IT}",
+        ),
+        (CommandResult(0, "someone at example dot com\n", ""), f"set for prod but not an e-mail address: {SET_IT}"),
+        (
+            CommandResult(255, "", "error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE\n"),
+            "cannot read it (error: passphrase must be set with PULUMI_CONFIG_PASSPHRASE): "
+            "check `pulumi login` and PULUMI_CONFIG_PASSPHRASE",
+        ),
+    ],
+)
 def test_given_prod_alarms_without_a_usable_secret_then_the_line_names_the_fix(
-    root: Path, aws: FakeAws, answer: CommandResult, message: str,
+    root: Path,
+    aws: FakeAws,
+    answer: CommandResult,
+    message: str,
 ) -> None:
     aws.all_in_place()
 
@@ -425,7 +513,8 @@ def test_given_prod_alarms_without_a_usable_secret_then_the_line_names_the_fix(
 
 
 def test_given_the_alarm_address_in_plain_text_in_the_stack_file_then_it_fails_without_showing_it(
-    root: Path, aws: FakeAws,
+    root: Path,
+    aws: FakeAws,
 ) -> None:
     write_stack(root, "prod", {"alarmsEnabled": "true", "alarmEmail": ALARM_EMAIL})
     aws.all_in_place()
@@ -438,7 +527,8 @@ def test_given_the_alarm_address_in_plain_text_in_the_stack_file_then_it_fails_w
 
 
 def test_given_an_encrypted_alarm_address_in_the_stack_file_then_the_stack_file_still_validates(
-    root: Path, aws: FakeAws,
+    root: Path,
+    aws: FakeAws,
 ) -> None:
     write_stack(root, "prod", {"alarmsEnabled": "true", "alarmEmail": {"secure": "v1:c2VjcmV0:ZW5jcnlwdGVk"}})
     aws.all_in_place()
@@ -455,12 +545,16 @@ def test_given_dev_without_alarms_then_no_secret_is_needed_or_read(root: Path, a
 
     checks = preflight("dev", aws.clients_for, pulumi, root)
 
-    assert by_subject(checks, "alarmEmail secret") == Check(Outcome.OK, "alarmEmail secret", "not needed: alarms are off in dev")
+    assert by_subject(checks, "alarmEmail secret") == Check(
+        Outcome.OK, "alarmEmail secret", "not needed: alarms are off in dev"
+    )
     assert pulumi.calls == [("pulumi", "version")]
 
 
 def test_given_an_unknown_stack_then_the_line_lists_the_stacks_and_preflight_exits_1(
-    root: Path, aws: FakeAws, capsys: pytest.CaptureFixture[str],
+    root: Path,
+    aws: FakeAws,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     aws.identity()
 
@@ -468,5 +562,8 @@ def test_given_an_unknown_stack_then_the_line_lists_the_stacks_and_preflight_exi
 
     out = capsys.readouterr().out
     assert status == 1
-    assert f"FAIL  stack file Pulumi.qa.yaml: there is no Pulumi.qa.yaml in {root} (stacks: dev, prod): pass one of those to --stack" in out
+    assert (
+        f"FAIL  stack file Pulumi.qa.yaml: there is no Pulumi.qa.yaml in {root} (stacks: dev, prod): pass one of "
+        "those to --stack" in out
+    )
     assert out.rstrip().endswith("checks failed.")

@@ -29,7 +29,9 @@ def test_given_a_full_sqlite_environment_then_every_value_is_read() -> None:
         },
         needs=[Need.HISTORY, Need.MODEL],
     )
-    assert settings == Settings("sqlite", None, "/data/history.db", 30, "digits", 100000, 1000000, 0.75, "DEBUG", "digits", "Digits")
+    assert settings == Settings(
+        "sqlite", None, "/data/history.db", 30, "digits", 100000, 1000000, 0.75, "DEBUG", "digits", "Digits"
+    )
 
 
 @pytest.mark.parametrize(

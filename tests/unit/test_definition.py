@@ -57,7 +57,9 @@ def test_retries_are_bounded_jittered_and_never_for_the_requests_own_faults(defi
         assert state["Retry"], name
         for retrier in state["Retry"]:
             assert not set(retrier["ErrorEquals"]) & {*CLIENT_ERROR_CODES, "States.ALL", "States.TaskFailed"}, name
-            assert retrier["MaxAttempts"] <= 3 and retrier["JitterStrategy"] == "FULL" and retrier["MaxDelaySeconds"] <= 5
+            assert (
+                retrier["MaxAttempts"] <= 3 and retrier["JitterStrategy"] == "FULL" and retrier["MaxDelaySeconds"] <= 5
+            )
         retried = {error for retrier in state["Retry"] for error in retrier["ErrorEquals"]}
         assert {"Lambda.ServiceException", "Lambda.TooManyRequestsException"} <= retried, name
     # Each transient error is retried where it is raised: a cold or throttled model, a throttled table.
@@ -83,10 +85,23 @@ def test_given_a_dependency_failing_at_every_retry_then_the_execution_still_ends
 
 def test_given_the_worst_case_then_it_counts_each_retried_attempt_and_delay() -> None:
     """The budget arithmetic itself, on a definition with one retried task."""
-    one_task = {"States": {"T": {"Type": "Task", "TimeoutSeconds": 5, "Retry": [{
-        "ErrorEquals": ["ModelUnavailable"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2.0,
-        "MaxDelaySeconds": 3,
-    }]}}}
+    one_task = {
+        "States": {
+            "T": {
+                "Type": "Task",
+                "TimeoutSeconds": 5,
+                "Retry": [
+                    {
+                        "ErrorEquals": ["ModelUnavailable"],
+                        "IntervalSeconds": 1,
+                        "MaxAttempts": 2,
+                        "BackoffRate": 2.0,
+                        "MaxDelaySeconds": 3,
+                    }
+                ],
+            }
+        }
+    }
     assert worst_case_seconds(one_task, "ModelUnavailable") == 5 + (1 + 5) + (2 + 5)
     assert worst_case_seconds(one_task, "Throttled") == 5
 
@@ -110,7 +125,11 @@ def test_every_failure_is_caught_into_a_table_code(definition: dict[str, Any]) -
         assert set(known["ErrorEquals"]) == set(ERROR_TABLE), name
         assert anything["ErrorEquals"] == ["States.ALL"], name
         described = states[known["Next"]]
-        assert states[described["Next"]] == {"Type": "Fail", "ErrorPath": "$.error", "CausePath": "$.details.errorMessage"}
+        assert states[described["Next"]] == {
+            "Type": "Fail",
+            "ErrorPath": "$.error",
+            "CausePath": "$.details.errorMessage",
+        }
         assert states[anything["Next"]]["Error"] == "InternalError"
 
 

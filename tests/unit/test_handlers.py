@@ -57,7 +57,10 @@ def state_after_model(request_id: str = "request-1", created_at: str = "2024-05-
         "input": {"format": "png", "width": 28, "height": 28, "bytes": 100, "sha256": "0" * 64},
         "thumbnail": base64.b64encode(bytes(784)).decode(),
         "prediction": {
-            "digit": 3, "confidence": 0.9, "lowConfidence": False, "probabilities": [0.01] * 9 + [0.91],
+            "digit": 3,
+            "confidence": 0.9,
+            "lowConfidence": False,
+            "probabilities": [0.01] * 9 + [0.91],
             "modelVersion": "v1",
         },
         "timingsMs": {"validate": 1.0, "preprocess": 2.0, "invokeModel": 3.0},
@@ -112,7 +115,9 @@ def test_history_lists_a_clients_items_newest_first_page_by_page(
     handler = history.build(settings, store=store)
 
     status, first = call(handler, "GET", "/api/predictions", {"clientId": CLIENT, "limit": "2"})
-    _, second = call(handler, "GET", "/api/predictions", {"clientId": CLIENT, "limit": "2", "cursor": first["nextCursor"]})
+    _, second = call(
+        handler, "GET", "/api/predictions", {"clientId": CLIENT, "limit": "2", "cursor": first["nextCursor"]}
+    )
 
     assert status == 200
     assert [item["id"] for item in first["items"] + second["items"]] == [item["id"] for item in reversed(stored_items)]
@@ -143,8 +148,16 @@ def test_history_gets_one_item_and_records_feedback(
         (("GET", "/api/predictions/unknown-id", {"clientId": CLIENT}), 404, "NotFound"),
         (("GET", f"/api/predictions/{item_id('request-1')}", {"clientId": "someone-else"}), 404, "NotFound"),
         (("POST", "/api/predictions/x/feedback", None, "{not json"), 400, "BadRequest"),
-        (("POST", f"/api/predictions/{item_id('request-1')}/feedback", None, {"clientId": CLIENT, "label": 10}), 400, "BadRequest"),
-        (("POST", f"/api/predictions/{item_id('request-1')}/feedback", None, {"clientId": CLIENT, "label": True}), 400, "BadRequest"),
+        (
+            ("POST", f"/api/predictions/{item_id('request-1')}/feedback", None, {"clientId": CLIENT, "label": 10}),
+            400,
+            "BadRequest",
+        ),
+        (
+            ("POST", f"/api/predictions/{item_id('request-1')}/feedback", None, {"clientId": CLIENT, "label": True}),
+            400,
+            "BadRequest",
+        ),
         (("PUT", "/api/predictions", None), 404, "NotFound"),
         (("DELETE", "/api/predictions", None), 400, "BadRequest"),
         (("GET", "/api/elsewhere", None), 404, "NotFound"),
@@ -173,7 +186,9 @@ class BrokenStore(SqliteHistoryStore):
 
 
 def test_history_hides_unexpected_failures(settings: Settings) -> None:
-    status, body = call(history.build(settings, store=BrokenStore(":memory:")), "GET", "/api/predictions", {"clientId": CLIENT})
+    status, body = call(
+        history.build(settings, store=BrokenStore(":memory:")), "GET", "/api/predictions", {"clientId": CLIENT}
+    )
 
     assert (status, body) == (500, InternalError().to_body())
 
@@ -224,14 +239,23 @@ def stubbed_invoke(settings: Settings) -> tuple[Any, Stubber]:
 
 def test_invoke_model_passes_the_prediction_on_instead_of_the_tensor(settings: Settings) -> None:
     handler, stubber = stubbed_invoke(settings)
-    answer = {"predictions": [{"probabilities": [0.0] * 9 + [1.0], "digit": 9, "confidence": 1.0}], "modelVersion": "v7"}
-    stubber.add_response("invoke_endpoint", {"Body": io.BytesIO(json.dumps(answer).encode()), "ContentType": "application/json"})
+    answer = {
+        "predictions": [{"probabilities": [0.0] * 9 + [1.0], "digit": 9, "confidence": 1.0}],
+        "modelVersion": "v7",
+    }
+    stubber.add_response(
+        "invoke_endpoint", {"Body": io.BytesIO(json.dumps(answer).encode()), "ContentType": "application/json"}
+    )
 
     with stubber:
         result = handler(model_state(), None)
 
     assert result["prediction"] == {
-        "digit": 9, "confidence": 1.0, "lowConfidence": False, "probabilities": [0.0] * 9 + [1.0], "modelVersion": "v7",
+        "digit": 9,
+        "confidence": 1.0,
+        "lowConfidence": False,
+        "probabilities": [0.0] * 9 + [1.0],
+        "modelVersion": "v7",
     }
     assert "tensor" not in result and set(result["timingsMs"]) == {"validate", "preprocess", "invokeModel"}
 
@@ -241,15 +265,20 @@ def test_invoke_model_flags_a_prediction_below_the_threshold_as_unsure(settings:
     unsure = settings.low_confidence_threshold - 0.01
     probabilities = [(1 - unsure) / 9] * 9 + [unsure]
     answer = {"predictions": [{"probabilities": probabilities, "digit": 9, "confidence": unsure}], "modelVersion": "v7"}
-    stubber.add_response("invoke_endpoint", {"Body": io.BytesIO(json.dumps(answer).encode()), "ContentType": "application/json"})
+    stubber.add_response(
+        "invoke_endpoint", {"Body": io.BytesIO(json.dumps(answer).encode()), "ContentType": "application/json"}
+    )
 
     with stubber:
         result = handler(model_state(), None)
 
     assert result["prediction"]["lowConfidence"] is True
-    assert persist.build(settings, store=SqliteHistoryStore(":memory:"))(
-        {**result, "thumbnail": model_state()["thumbnail"]}, None
-    )["lowConfidence"] is True
+    assert (
+        persist.build(settings, store=SqliteHistoryStore(":memory:"))(
+            {**result, "thumbnail": model_state()["thumbnail"]}, None
+        )["lowConfidence"]
+        is True
+    )
 
 
 @pytest.mark.parametrize(
@@ -276,7 +305,9 @@ def test_invoke_model_maps_sagemaker_errors(
 
 def test_invoke_model_answers_internal_error_for_a_malformed_model_answer(settings: Settings) -> None:
     handler, stubber = stubbed_invoke(settings)
-    stubber.add_response("invoke_endpoint", {"Body": io.BytesIO(b'{"predictions": []}'), "ContentType": "application/json"})
+    stubber.add_response(
+        "invoke_endpoint", {"Body": io.BytesIO(b'{"predictions": []}'), "ContentType": "application/json"}
+    )
 
     with stubber, pytest.raises(InternalError):
         handler(model_state(), None)
@@ -293,7 +324,9 @@ def png(side: int) -> str:
 
 def test_validate_ignores_unknown_fields_and_passes_the_upload_on(settings: Settings) -> None:
     image = png(40)
-    result = validate.build(settings)({"requestId": "r", "request": {"image": f"data:image/png;base64,{image}", "clientId": CLIENT, "extra": 1}}, None)
+    result = validate.build(settings)(
+        {"requestId": "r", "request": {"image": f"data:image/png;base64,{image}", "clientId": CLIENT, "extra": 1}}, None
+    )
 
     assert result["image"] == image
     assert (result["clientId"], result["requestId"]) == (CLIENT, "r")

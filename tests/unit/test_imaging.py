@@ -43,7 +43,7 @@ def clean_tensor(index: int) -> np.ndarray:
 
 def assert_looks_like(tensor: np.ndarray, index: int, at_least: float = 0.8) -> None:
     assert tensor.shape == (28, 28) and tensor.dtype == np.float32
-    assert 0.0 <= float(tensor.min()) and float(tensor.max()) <= 1.0
+    assert float(tensor.min()) >= 0.0 and float(tensor.max()) <= 1.0
     similarity = imagegen.similarity(tensor, clean_tensor(index))
     assert similarity > at_least, f"similarity {similarity:.2f}"
 
@@ -135,7 +135,9 @@ def test_a_palette_image_with_a_transparent_matte() -> None:
     [imagegen.BLACK, imagegen.WHITE, (20, 20, 20), (235, 235, 235), (220, 30, 40), (255, 255, 0)],
     ids=["black", "white", "near-black", "near-white", "red", "yellow"],
 )
-def test_a_canvas_export_gives_exactly_the_tensor_of_its_strokes_on_the_paper_under_them(stroke: imagegen.Colour) -> None:
+def test_a_canvas_export_gives_exactly_the_tensor_of_its_strokes_on_the_paper_under_them(
+    stroke: imagegen.Colour,
+) -> None:
     """Given a canvas export (the stroke's colour everywhere, its shape in alpha), then
     the tensor is exactly that of the same strokes composited by Pillow onto white
     paper (a dark stroke) or black paper (a light one): nothing else of the
@@ -258,7 +260,11 @@ def test_a_tiny_digit_on_a_big_photo_is_found(index: int, at: tuple[int, int]) -
 
 @pytest.mark.parametrize(
     "claim",
-    [imagegen.png_claiming(100_000, 100_000), imagegen.gif_claiming(65_535, 65_535), imagegen.bmp_claiming(100_000, 100_000)],
+    [
+        imagegen.png_claiming(100_000, 100_000),
+        imagegen.gif_claiming(65_535, 65_535),
+        imagegen.bmp_claiming(100_000, 100_000),
+    ],
     ids=["png", "gif", "bmp"],
 )
 def test_a_decompression_bomb_is_refused_from_its_header(claim: bytes) -> None:
@@ -308,7 +314,16 @@ def _jpeg() -> bytes:
         b"BM" + b"\x00" * 10,
         b"RIFF\x10\x00\x00\x00WEBPVP8 \x00\x00",
     ],
-    ids=["png-cut-in-header", "png-cut-in-data", "jpeg-cut", "png-empty-header", "jpeg-garbage", "gif-stub", "bmp-stub", "webp-stub"],
+    ids=[
+        "png-cut-in-header",
+        "png-cut-in-data",
+        "jpeg-cut",
+        "png-empty-header",
+        "jpeg-garbage",
+        "gif-stub",
+        "bmp-stub",
+        "webp-stub",
+    ],
 )
 def test_corrupt_or_truncated_data_is_an_invalid_image(data: bytes) -> None:
     """Given data that starts like an image but is damaged, then it is InvalidImage
@@ -384,7 +399,9 @@ def test_a_blank_jpeg_photo_of_paper_has_no_digit() -> None:
     ids=["tap", "short-dash", "dash-near-a-corner"],
 )
 @pytest.mark.parametrize("pen", [14.0, 20.0, 28.0])
-def test_a_tap_or_a_dash_on_the_pad_is_too_small_to_be_a_digit(strokes: list[list[tuple[float, float]]], pen: float) -> None:
+def test_a_tap_or_a_dash_on_the_pad_is_too_small_to_be_a_digit(
+    strokes: list[list[tuple[float, float]]], pen: float
+) -> None:
     """Given a dot or a dash a pen's width long on the 280 px pad, then the answer is
     422 asking for a bigger drawing, not a confident guess."""
     coverage = imagegen.stroke_digit(strokes, 280, pen)

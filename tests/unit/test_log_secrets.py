@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import base64
 import io
-import uuid
 import logging
+import uuid
 from collections.abc import Iterator
 
 import boto3

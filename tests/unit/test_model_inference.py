@@ -57,7 +57,9 @@ def test_weights_carry_a_version_and_the_recorded_checksum(model: DigitModel) ->
     assert inference.default_weights_path().name == f"digits-{model.version}.npz"
 
 
-def test_probabilities_are_a_distribution_per_image(model: DigitModel, test_digits: tuple[np.ndarray, np.ndarray]) -> None:
+def test_probabilities_are_a_distribution_per_image(
+    model: DigitModel, test_digits: tuple[np.ndarray, np.ndarray]
+) -> None:
     tensors, _ = test_digits
     probabilities = model.predict_proba(tensors)
     assert probabilities.shape == (64, 10)
@@ -65,7 +67,9 @@ def test_probabilities_are_a_distribution_per_image(model: DigitModel, test_digi
     assert (probabilities >= 0).all()
 
 
-def test_a_batch_gives_the_same_answer_as_one_by_one(model: DigitModel, test_digits: tuple[np.ndarray, np.ndarray]) -> None:
+def test_a_batch_gives_the_same_answer_as_one_by_one(
+    model: DigitModel, test_digits: tuple[np.ndarray, np.ndarray]
+) -> None:
     tensors, _ = test_digits
     batch = model.predict_proba(tensors[:8])
     single = np.concatenate([model.predict_proba(t[None]) for t in tensors[:8]])
@@ -78,11 +82,15 @@ def test_accuracy_through_the_upload_path_is_at_least_99_4_percent(model: DigitM
     """Given the 10k MNIST test digits as PNG uploads, when classified, then >= 99.4% are right."""
     result = evaluate(model)
     assert result.count == 10_000
+
+
 def _request(instances: object) -> str:
     return json.dumps({"instances": instances})
 
 
-def _transform(model: DigitModel, body: str | bytes, content_type: str = "application/json", accept: str = "application/json") -> tuple[int, Any]:
+def _transform(
+    model: DigitModel, body: str | bytes, content_type: str = "application/json", accept: str = "application/json"
+) -> tuple[int, Any]:
     response = inference.transform_fn(model, body, content_type, accept)
     assert response.content_type == "application/json"
     return response.status, json.loads(response.body)
@@ -100,7 +108,9 @@ def test_the_module_offers_model_fn_and_transform_fn_only() -> None:
     assert not [hook for hook in ("input_fn", "predict_fn", "output_fn") if hasattr(inference, hook)]
 
 
-def test_a_json_request_is_a_200_with_one_prediction_per_instance_in_order(test_digits: tuple[np.ndarray, np.ndarray]) -> None:
+def test_a_json_request_is_a_200_with_one_prediction_per_instance_in_order(
+    test_digits: tuple[np.ndarray, np.ndarray],
+) -> None:
     tensors, labels = test_digits
     loaded = inference.model_fn(str(WEIGHTS_DIR))
     body = _request(tensors[:4].reshape(4, 784).tolist())
@@ -172,8 +182,10 @@ def test_the_answer_is_a_valid_wsgi_application_carrying_its_status(model: Digit
         environ["QUERY_STRING"] = ""
         started: list[tuple[str, list[tuple[str, str]]]] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], object]:
-            started.append((status, headers))
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], object]:
+            started.append((status, headers))  # noqa: B023 - called within this iteration
             return lambda _: None
 
         chunks = wsgiref.validate.validator(response)(environ, start_response)
@@ -192,7 +204,8 @@ def test_inference_module_is_self_contained(tmp_path: Path) -> None:
     script = (
         "import json, inference\n"
         f"m = inference.model_fn({str(tmp_path)!r})\n"
-        "r = inference.transform_fn(m, json.dumps({'instances': [[0.0] * 784]}), 'application/json', 'application/json')\n"
+        "r = inference.transform_fn(m, json.dumps({'instances': [[0.0] * 784]}), 'application/json', "
+        "'application/json')\n"
         "print(r.status, r.body.decode())\n"
     )
     result = subprocess.run(
@@ -225,7 +238,9 @@ def test_served_probabilities_are_a_distribution_that_keeps_the_networks_ranking
     assert not np.allclose(served, raw, atol=1e-3)  # the calibration does something
 
 
-def test_a_clean_digit_is_sure_and_marks_that_are_no_digit_are_not(model: DigitModel, test_digits: tuple[np.ndarray, np.ndarray]) -> None:
+def test_a_clean_digit_is_sure_and_marks_that_are_no_digit_are_not(
+    model: DigitModel, test_digits: tuple[np.ndarray, np.ndarray]
+) -> None:
     """Given a real digit, a filled blob (too large to be refused as a dot) and a
     zig-zag, through the upload path: only the digit's confidence reaches the
     stack's threshold."""
@@ -242,7 +257,9 @@ def test_a_clean_digit_is_sure_and_marks_that_are_no_digit_are_not(model: DigitM
     assert (mark_confidence < DEFAULT_LOW_CONFIDENCE_THRESHOLD).all(), mark_confidence
 
 
-def test_weights_the_calibration_was_not_fitted_on_are_served_raw(tmp_path: Path, test_digits: tuple[np.ndarray, np.ndarray]) -> None:
+def test_weights_the_calibration_was_not_fitted_on_are_served_raw(
+    tmp_path: Path, test_digits: tuple[np.ndarray, np.ndarray]
+) -> None:
     """Another model's calibration would be wrong for these weights: its softmax is served as it is."""
     with np.load(inference.default_weights_path()) as weights:
         arrays = {name: weights[name] for name in weights.files}
@@ -254,7 +271,9 @@ def test_weights_the_calibration_was_not_fitted_on_are_served_raw(tmp_path: Path
     assert np.array_equal(other.calibrated_proba(tensors[:4]), other.predict_proba(tensors[:4]))
 
 
-def test_calibrate_writes_the_block_inference_reads_back(tmp_path: Path, model: DigitModel, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_calibrate_writes_the_block_inference_reads_back(
+    tmp_path: Path, model: DigitModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert model.calibration is not None
     copy = tmp_path / "inference.py"
     copy.write_text(Path(inference.__file__).read_text())

@@ -93,4 +93,5 @@ def state(execution: dict[str, Any], name: str) -> dict[str, Any]:
     """The record of the one visit of state ``name``."""
     visits = [visited for visited in execution["states"] if visited["name"] == name]
     assert len(visits) == 1, f"{name} visited {len(visits)} times"
-    return visits[0]
+    visit: dict[str, Any] = visits[0]
+    return visit

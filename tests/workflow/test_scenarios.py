@@ -87,9 +87,15 @@ def bad_requests() -> list[Any]:
         pytest.param({"requestId": "r", "request": {"clientId": CLIENT_ID}}, "BadRequest", id="no-image"),
         pytest.param(json.loads(execution_input(blank_png(), client_id="bad id!")), "BadRequest", id="bad-client-id"),
         pytest.param(json.loads(execution_input("%%% not base64 %%%")), "BadRequest", id="not-base64"),
-        pytest.param(json.loads(execution_input(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)), "InvalidImage", id="corrupt-png"),
-        pytest.param(json.loads(execution_input(b"\x00" * (MAX_IMAGE_BYTES + 1))), "ImageTooLarge", id="too-many-bytes"),
-        pytest.param(json.loads(execution_input(png_claiming(100_000, 100_000))), "ImageTooLarge", id="too-many-pixels"),
+        pytest.param(
+            json.loads(execution_input(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)), "InvalidImage", id="corrupt-png"
+        ),
+        pytest.param(
+            json.loads(execution_input(b"\x00" * (MAX_IMAGE_BYTES + 1))), "ImageTooLarge", id="too-many-bytes"
+        ),
+        pytest.param(
+            json.loads(execution_input(png_claiming(100_000, 100_000))), "ImageTooLarge", id="too-many-pixels"
+        ),
         pytest.param(json.loads(execution_input(b"Just some text, not an image.")), "UnsupportedImageType", id="text"),
         pytest.param(json.loads(execution_input(blank_png())), "NoDigitFound", id="blank-page"),
     ]
@@ -119,7 +125,11 @@ def test_given_bad_input_when_predicted_then_it_fails_once_with_its_code_and_kee
 
 @pytest.mark.parametrize("status", [429, 503])
 def test_given_the_model_fails_once_when_predicted_then_it_is_retried_and_one_item_is_kept(
-    engine: LocalEngine, store: SqliteHistoryStore, model_endpoint: LocalSageMakerEndpoint, status: int, digit_png: bytes
+    engine: LocalEngine,
+    store: SqliteHistoryStore,
+    model_endpoint: LocalSageMakerEndpoint,
+    status: int,
+    digit_png: bytes,
 ) -> None:
     model_endpoint.fail_next(1, status)
 
@@ -140,14 +150,22 @@ def test_given_the_model_keeps_failing_when_predicted_then_model_unavailable_and
 
     result = engine.start_sync_execution(execution_input(digit_png))
 
-    assert (result["status"], result["error"], result["cause"]) == ("FAILED", "ModelUnavailable", ModelUnavailable.default_message)
+    assert (result["status"], result["error"], result["cause"]) == (
+        "FAILED",
+        "ModelUnavailable",
+        ModelUnavailable.default_message,
+    )
     invoke = state(described(engine, result), "InvokeModel")
     assert invoke["attempts"] == attempts and invoke["error"] == "ModelUnavailable"
     assert items_of(store) == []
 
 
 def test_given_the_model_endpoint_is_down_when_predicted_then_model_unavailable(
-    make_engine: EngineFactory, store: SqliteHistoryStore, settings: Settings, monkeypatch: pytest.MonkeyPatch, digit_png: bytes
+    make_engine: EngineFactory,
+    store: SqliteHistoryStore,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    digit_png: bytes,
 ) -> None:
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))

@@ -363,7 +363,9 @@ def _to_attributes(item: Item) -> AttributeMap:
 
 def _from_attributes(attributes: AttributeMap) -> Item:
     item: Item = {
-        name: _plain(_deserializer.deserialize(value)) for name, value in attributes.items() if name not in _INTERNAL_ATTRIBUTES
+        name: _plain(_deserializer.deserialize(value))
+        for name, value in attributes.items()
+        if name not in _INTERNAL_ATTRIBUTES
     }
     if CREATED_AT not in item and ORDER_KEY in attributes:
         item[CREATED_AT] = attributes[ORDER_KEY]["S"].partition("#")[0]

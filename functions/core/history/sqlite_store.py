@@ -72,8 +72,7 @@ class SqliteHistoryStore:
         stored = _from_json(_to_json(item))
         with self._lock, self._write() as connection:
             inserted = connection.execute(
-                "INSERT INTO items (id, client_id, created_at, item) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO items (id, client_id, created_at, item) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 (item["id"], item["clientId"], item["createdAt"], _to_json(item)),
             ).rowcount
             if inserted:

@@ -17,6 +17,14 @@ THUMBNAIL = "thumbnail"
 # build_item, and feedbackLabel): what the index holds for a history page,
 # which returns whole items. Only the TTL attribute is left out.
 LISTED_ATTRIBUTES = (
-    "digit", "confidence", "lowConfidence", "probabilities", "modelVersion", CREATED_AT, "input", THUMBNAIL,
-    "timingsMs", "feedbackLabel",
+    "digit",
+    "confidence",
+    "lowConfidence",
+    "probabilities",
+    "modelVersion",
+    CREATED_AT,
+    "input",
+    THUMBNAIL,
+    "timingsMs",
+    "feedbackLabel",
 )

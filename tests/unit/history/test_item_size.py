@@ -123,12 +123,16 @@ def test_given_the_largest_item_then_dynamodb_bills_one_write_unit_for_the_table
     raw = dynamodb_client.get_item(TableName=history_table, Key={"id": {"S": item["id"]}})["Item"]
 
     again = dynamodb_client.put_item(
-        TableName=history_table, Item={**raw, "id": {"S": item["id"].replace("0b9c", "1b9c")}},
+        TableName=history_table,
+        Item={**raw, "id": {"S": item["id"].replace("0b9c", "1b9c")}},
         ReturnConsumedCapacity="INDEXES",
     )["ConsumedCapacity"]
     corrected = dynamodb_client.update_item(
-        TableName=history_table, Key={"id": {"S": item["id"]}}, UpdateExpression="SET feedbackLabel = :label",
-        ExpressionAttributeValues={":label": {"N": "9"}}, ReturnConsumedCapacity="INDEXES",
+        TableName=history_table,
+        Key={"id": {"S": item["id"]}},
+        UpdateExpression="SET feedbackLabel = :label",
+        ExpressionAttributeValues={":label": {"N": "9"}},
+        ReturnConsumedCapacity="INDEXES",
     )["ConsumedCapacity"]
 
     assert again["Table"]["CapacityUnits"] == 1.0

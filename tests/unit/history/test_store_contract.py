@@ -24,12 +24,11 @@ from functions.core.errors import BadRequest, NotFound, Throttled
 from functions.core.history.dynamodb_store import (
     BATCH_WRITE_ATTEMPTS,
     BATCH_WRITE_MAX_ITEMS,
-    INDEX_BY_CLIENT,
-    TTL_ATTRIBUTE,
     DynamoDbHistoryStore,
 )
 from functions.core.history.port import HistoryStore, Item, encode_cursor
 from functions.core.history.sqlite_store import SqliteHistoryStore
+from functions.core.history.table import INDEX_BY_CLIENT, TTL_ATTRIBUTE
 
 MakeItem = Callable[..., Item]
 # DynamoDB Local answers in milliseconds, not microseconds: fewer examples there.
@@ -70,7 +69,9 @@ def listed_once_settled(store: HistoryStore, client_id: str, ready: Callable[[li
         if ready(items):
             return items
         if time.monotonic() > deadline:
-            raise AssertionError(f"the listing did not settle in {INDEX_SETTLE_SECONDS} s: {len(items)} items {ids(items)}")
+            raise AssertionError(
+                f"the listing did not settle in {INDEX_SETTLE_SECONDS} s: {len(items)} items {ids(items)}"
+            )
         time.sleep(0.02)
 
 
@@ -269,9 +270,7 @@ def test_given_a_bad_cursor_when_listed_then_bad_request(store: HistoryStore, cl
         store.list(client_id, cursor=cursor)
 
 
-def test_given_a_client_without_items_when_listed_then_an_empty_last_page(
-    store: HistoryStore, client_id: str
-) -> None:
+def test_given_a_client_without_items_when_listed_then_an_empty_last_page(store: HistoryStore, client_id: str) -> None:
     page = store.list(client_id)
 
     assert page.items == [] and page.next_cursor is None
@@ -475,7 +474,7 @@ def test_given_one_sqlite_store_when_many_threads_write_at_once_then_no_item_is_
             for n in range(20):
                 store.put_new(make_item(client_id, offset_ms=n, id=f"thread{thread}-{n}"))
                 store.put_new(shared)  # every thread retries the same write
-        except BaseException as error:  # reported below, a thread cannot fail the test itself
+        except BaseException as error:  # noqa: BLE001 - reported below: a thread cannot fail the test itself
             errors.append(error)
 
     threads = [threading.Thread(target=write, args=(thread,)) for thread in range(8)]
@@ -608,7 +607,9 @@ def test_given_a_missing_table_when_used_then_the_dynamodb_error_propagates_rath
         assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError"])
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError"]
+)
 def test_given_dynamodb_throttles_or_fails_when_writing_then_the_error_propagates_for_a_retry(
     dynamodb_client: Any, history_table: str, client_id: str, make_item: MakeItem, code: str
 ) -> None:
@@ -656,7 +657,11 @@ def test_given_a_history_larger_than_one_query_page_when_cleared_then_every_page
 
 def _index_entries(client_id: str, item_ids: list[str]) -> dict[str, Any]:
     """A Query answer of the client's index, projected to the table key."""
-    return {"Items": [{"id": {"S": item_id}} for item_id in item_ids], "Count": len(item_ids), "ScannedCount": len(item_ids)}
+    return {
+        "Items": [{"id": {"S": item_id}} for item_id in item_ids],
+        "Count": len(item_ids),
+        "ScannedCount": len(item_ids),
+    }
 
 
 def _deletes(table: str, item_ids: list[str]) -> dict[str, Any]:
@@ -673,9 +678,14 @@ def test_given_dynamodb_leaves_part_of_a_batch_unprocessed_when_clearing_then_on
     item_ids = ["a", "b", "c"]
     with Stubber(dynamodb_client) as stubber:
         stubber.add_response("query", _index_entries(client_id, item_ids))
-        stubber.add_response("batch_write_item", {"UnprocessedItems": _deletes(history_table, ["c"])},
-                             {"RequestItems": _deletes(history_table, item_ids)})
-        stubber.add_response("batch_write_item", {"UnprocessedItems": {}}, {"RequestItems": _deletes(history_table, ["c"])})
+        stubber.add_response(
+            "batch_write_item",
+            {"UnprocessedItems": _deletes(history_table, ["c"])},
+            {"RequestItems": _deletes(history_table, item_ids)},
+        )
+        stubber.add_response(
+            "batch_write_item", {"UnprocessedItems": {}}, {"RequestItems": _deletes(history_table, ["c"])}
+        )
 
         assert store.clear(client_id) == 3
 
