@@ -47,12 +47,12 @@ from pathlib import Path
 from typing import Any
 
 from components.settings import StackSettings
-from components.workflow import RUNTIME_ENVIRONMENT, SAMPLING_FIXED_RATE, SAMPLING_RESERVOIR_PER_SECOND, WORKFLOW_TASKS
+from components.workflow import RUNTIME_ENVIRONMENT, SAMPLING_FIXED_RATE, SAMPLING_RESERVOIR_PER_SECOND
 from tools.stacks import stack_settings
+from workflows.definition import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
 STACKS = ("dev", "prod")
-TASKS = WORKFLOW_TASKS
 MILLION = 1_000_000
 GB = 1024**3
 KB = 1024

@@ -22,9 +22,10 @@ import yaml
 from pulumi.runtime.config import CONFIG, get_config_env
 
 from components.sagemaker_image import SUPPORTED_REGIONS
+from functions.core.tasks import FUNCTIONS
 
 PROJECT = "digit-recognition"
-FUNCTION_NAMES: tuple[str, ...] = ("validate", "preprocess", "invoke_model", "persist", "history")
+FUNCTION_NAMES: tuple[str, ...] = tuple(function.key for function in FUNCTIONS)
 
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS: frozenset[int] = frozenset(

@@ -18,15 +18,15 @@ from components.layer_builder import LAYER_ZIP, LayerSpec, build_function_code, 
 from components.settings import StackSettings
 from components.storage import CLIENT_INDEX
 from functions.core.limits import DEFAULT_MAX_PIXELS, MAX_IMAGE_BYTES
+from functions.core.tasks import FUNCTIONS, HISTORY, INVOKE_MODEL, PERSIST, PREPROCESS, VALIDATE, WORKFLOW_TASKS
 from workflows.definition import TASK_TIMEOUT_SECONDS, build_definition
 
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
-WORKFLOW_TASKS: tuple[str, ...] = ("validate", "preprocess", "invoke_model", "persist")
 # What the handlers import beyond the Lambda runtime (which has boto3); pinned in pyproject.toml.
 LAYER_PACKAGES = ("numpy", "pillow", "aws-lambda-powertools")
 # Seconds: a workflow task's Lambda stops when its state gives up on it.
-TIMEOUTS: Mapping[str, int] = {**TASK_TIMEOUT_SECONDS, "history": 10}
+TIMEOUTS: Mapping[str, int] = {**TASK_TIMEOUT_SECONDS, HISTORY.key: 10}
 LAMBDA_LOG_LEVELS: Mapping[str, str] = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR"}
 # Every function's environment, whatever it does. OpenBLAS starts a thread per
 # core when numpy is imported; at Lambda's fraction of a vCPU they only cost
@@ -116,24 +116,24 @@ class Workflow(pulumi.ComponentResource):
         }
         history_env: dict[str, pulumi.Input[str]] = {"HISTORY_BACKEND": "dynamodb", "HISTORY_TABLE": table.name}
         environments: dict[str, dict[str, pulumi.Input[str]]] = {
-            "validate": {"MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES)},
-            "preprocess": {"MAX_IMAGE_PIXELS": str(DEFAULT_MAX_PIXELS)},
-            "invoke_model": {
+            VALIDATE.key: {"MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES)},
+            PREPROCESS.key: {"MAX_IMAGE_PIXELS": str(DEFAULT_MAX_PIXELS)},
+            INVOKE_MODEL.key: {
                 "SAGEMAKER_ENDPOINT_NAME": endpoint.name,
                 "LOW_CONFIDENCE_THRESHOLD": str(settings.low_confidence_threshold),
             },
-            "persist": {**history_env, "HISTORY_TTL_DAYS": str(settings.history_ttl_days)},
-            "history": history_env,
+            PERSIST.key: {**history_env, "HISTORY_TTL_DAYS": str(settings.history_ttl_days)},
+            HISTORY.key: history_env,
         }
         table_index = pulumi.Output.concat(table.arn, "/index/", CLIENT_INDEX)
         permissions: dict[str, list[Statement]] = {
-            "validate": [],
-            "preprocess": [],
-            "invoke_model": [allow("InvokeModel", ["sagemaker:InvokeEndpoint"], endpoint.arn)],
+            VALIDATE.key: [],
+            PREPROCESS.key: [],
+            INVOKE_MODEL.key: [allow("InvokeModel", ["sagemaker:InvokeEndpoint"], endpoint.arn)],
             # A retried Persist learns of the earlier write from PutItem's
             # ReturnValuesOnConditionCheckFailure=ALL_OLD, so it needs no read.
-            "persist": [allow("WriteHistory", ["dynamodb:PutItem"], table.arn)],
-            "history": [
+            PERSIST.key: [allow("WriteHistory", ["dynamodb:PutItem"], table.arn)],
+            HISTORY.key: [
                 allow("ReadHistory", ["dynamodb:GetItem", "dynamodb:Query"], [table.arn, table_index]),
                 allow("RecordFeedback", ["dynamodb:UpdateItem"], table.arn),
                 # A person deletes one item or clears their history; only this function may.
@@ -142,17 +142,17 @@ class Workflow(pulumi.ComponentResource):
         }
 
         self.functions = {}
-        for function in (*WORKFLOW_TASKS, "history"):
+        for function in FUNCTIONS:
             log_group = aws.cloudwatch.LogGroup(
-                f"{function}-logs",
+                f"{function.key}-logs",
                 aws.cloudwatch.LogGroupArgs(
-                    name=f"/aws/lambda/{settings.name_prefix}-{function.replace('_', '-')}",
+                    name=f"/aws/lambda/{settings.name_prefix}-{function.name}",
                     retention_in_days=settings.log_retention_days,
                 ),
                 opts=child,
             )
             role = role_with_policy(
-                f"{function}-role",
+                f"{function.key}-role",
                 "lambda.amazonaws.com",
                 [
                     allow(
@@ -161,27 +161,27 @@ class Workflow(pulumi.ComponentResource):
                         pulumi.Output.concat(log_group.arn, ":*"),
                     ),
                     XRAY_WRITE,
-                    *permissions[function],
+                    *permissions[function.key],
                 ],
                 parent=self,
             )
-            self.functions[function] = aws.lambda_.Function(
-                function.replace("_", "-"),
+            self.functions[function.key] = aws.lambda_.Function(
+                function.name,
                 aws.lambda_.FunctionArgs(
-                    name=f"{settings.name_prefix}-{function.replace('_', '-')}",
+                    name=f"{settings.name_prefix}-{function.name}",
                     role=role.arn,
                     runtime=RUNTIME,
                     architectures=[ARCHITECTURE],
-                    handler=f"functions.handlers.{function}.handler",
+                    handler=function.handler,
                     code=code,
                     layers=[layer.arn],
-                    memory_size=settings.lambda_memory_mb[function],
-                    timeout=TIMEOUTS[function],
+                    memory_size=settings.lambda_memory_mb[function.key],
+                    timeout=TIMEOUTS[function.key],
                     environment=aws.lambda_.FunctionEnvironmentArgs(
                         variables={
                             **common_env,
-                            "POWERTOOLS_SERVICE_NAME": function,
-                            **environments[function],
+                            "POWERTOOLS_SERVICE_NAME": function.key,
+                            **environments[function.key],
                         }
                     ),
                     tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
@@ -204,7 +204,7 @@ class Workflow(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        task_arns = [self.functions[task].arn for task in WORKFLOW_TASKS]
+        task_arns = [self.functions[task.key].arn for task in WORKFLOW_TASKS]
         state_machine_role = role_with_policy(
             "state-machine-role",
             "states.amazonaws.com",
@@ -283,4 +283,6 @@ class Workflow(pulumi.ComponentResource):
 
 
 def _definition_json(arns: Sequence[str]) -> str:
-    return json.dumps(build_definition(dict(zip(WORKFLOW_TASKS, arns, strict=True))), indent=2)
+    return json.dumps(
+        build_definition({task.key: arn for task, arn in zip(WORKFLOW_TASKS, arns, strict=True)}), indent=2
+    )

@@ -4,7 +4,7 @@ One source of truth: the Pulumi program deploys ``build_definition(arns)`` and
 the local engine runs the very same document. Amazon States Language, JSONPath::
 
     definition = build_definition({
-        "validate": validate_fn.arn, "preprocess": ..., "invoke_model": ..., "persist": ...,
+        "validate": validate_fn.arn, "preprocess": ..., "invoke_model": ..., "persist": ...,  # Task.key
     })
     json.dumps(definition)  # the state machine's definition string
 
@@ -39,14 +39,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from functions.core.errors import ERROR_TABLE, InternalError
+from functions.core.errors import ERROR_TABLE, DigitError, InternalError, ModelUnavailable, Throttled
+from functions.core.tasks import INVOKE_MODEL, PERSIST, PREPROCESS, VALIDATE, WORKFLOW_TASKS, Task
 
-TASKS = ("validate", "preprocess", "invoke_model", "persist")
-STATE_NAMES = {"validate": "Validate", "preprocess": "Preprocess", "invoke_model": "InvokeModel", "persist": "Persist"}
+# The keys of ``build_definition``'s ARNs, in the order the states run.
+TASKS: tuple[str, ...] = tuple(task.key for task in WORKFLOW_TASKS)
+_BY_KEY: dict[str, Task] = {task.key: task for task in WORKFLOW_TASKS}
 # Seconds each task may take, its Lambda's cold start included. InvokeModel and
 # Persist give up on AWS early enough to fail with their retried error instead
 # of a timeout (functions/core/deadline.py).
-TASK_TIMEOUT_SECONDS = {"validate": 3, "preprocess": 4, "invoke_model": 6, "persist": 4}
+TASK_TIMEOUT_SECONDS = {VALIDATE.key: 3, PREPROCESS.key: 4, INVOKE_MODEL.key: 6, PERSIST.key: 4}
 EXECUTION_TIMEOUT_SECONDS = 25
 
 LAMBDA_SERVICE_ERRORS = (
@@ -56,10 +58,13 @@ LAMBDA_SERVICE_ERRORS = (
     "Lambda.ClientExecutionTimeoutException",
     "Lambda.TooManyRequestsException",
 )
-# The errors a task raises itself that a new attempt may cure: a cold or
-# throttled model, a throttled table. One more attempt each, so that even then
+# The retryable errors (``DigitError.retryable``) each task raises itself: a cold
+# or throttled model, a throttled table. One more attempt each, so that even then
 # the execution ends within its cap (see worst_case_seconds).
-TRANSIENT_ERRORS = {"invoke_model": ("ModelUnavailable",), "persist": ("Throttled",)}
+TRANSIENT_ERRORS: dict[str, tuple[type[DigitError], ...]] = {
+    INVOKE_MODEL.key: (ModelUnavailable,),
+    PERSIST.key: (Throttled,),
+}
 TRANSIENT_RETRY: dict[str, Any] = {
     "IntervalSeconds": 1,
     "MaxAttempts": 1,
@@ -73,9 +78,9 @@ LAMBDA_SERVICE_RETRY: dict[str, Any] = {**TRANSIENT_RETRY, "MaxAttempts": 2}
 # What each task passes on (see functions/core/predictions.py); Persist's
 # output, the prediction item, is the execution's output.
 PASSED_ON = {
-    "validate": ("requestId", "clientId", "createdAt", "input", "image", "timingsMs"),
-    "preprocess": ("requestId", "clientId", "createdAt", "input", "tensor", "thumbnail", "timingsMs"),
-    "invoke_model": ("requestId", "clientId", "createdAt", "input", "thumbnail", "prediction", "timingsMs"),
+    VALIDATE.key: ("requestId", "clientId", "createdAt", "input", "image", "timingsMs"),
+    PREPROCESS.key: ("requestId", "clientId", "createdAt", "input", "tensor", "thumbnail", "timingsMs"),
+    INVOKE_MODEL.key: ("requestId", "clientId", "createdAt", "input", "thumbnail", "prediction", "timingsMs"),
 }
 
 DESCRIBE_FAILURE = "DescribeFailure"
@@ -91,7 +96,7 @@ def build_definition(function_arns: Mapping[str, str]) -> dict[str, Any]:
     states: dict[str, Any] = {}
     for index, task in enumerate(TASKS):
         following = TASKS[index + 1] if index + 1 < len(TASKS) else None
-        states[STATE_NAMES[task]] = _task_state(task, function_arns[task], following)
+        states[_BY_KEY[task].state] = _task_state(task, function_arns[task], following)
     states[DESCRIBE_FAILURE] = {
         "Type": "Pass",
         "Comment": "A failure from the error table: keep its code, take the person's message out of the Lambda "
@@ -109,7 +114,7 @@ def build_definition(function_arns: Mapping[str, str]) -> dict[str, Any]:
     return {
         "Comment": "Recognise a handwritten digit and keep it in the history.",
         "QueryLanguage": "JSONPath",
-        "StartAt": STATE_NAMES[TASKS[0]],
+        "StartAt": WORKFLOW_TASKS[0].state,
         "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
         "States": states,
     }
@@ -123,7 +128,11 @@ def _task_state(task: str, function_arn: str, following: str | None) -> dict[str
         "TimeoutSeconds": TASK_TIMEOUT_SECONDS[task],
         "Retry": [
             {"ErrorEquals": list(LAMBDA_SERVICE_ERRORS), **LAMBDA_SERVICE_RETRY},
-            *([{"ErrorEquals": list(TRANSIENT_ERRORS[task]), **TRANSIENT_RETRY}] if task in TRANSIENT_ERRORS else []),
+            *(
+                [{"ErrorEquals": [error.__name__ for error in TRANSIENT_ERRORS[task]], **TRANSIENT_RETRY}]
+                if task in TRANSIENT_ERRORS
+                else []
+            ),
         ],
         # The error replaces the state (ResultPath "$"): added to a state near the
         # 256 KB limit, it would end in States.DataLimitExceeded, which no Catch catches.
@@ -137,7 +146,7 @@ def _task_state(task: str, function_arn: str, following: str | None) -> dict[str
         state["End"] = True
     else:
         state["ResultSelector"] = {f"{key}.$": f"$.Payload.{key}" for key in PASSED_ON[task]}
-        state["Next"] = STATE_NAMES[following]
+        state["Next"] = _BY_KEY[following].state
     return state
 
 

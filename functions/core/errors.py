@@ -17,6 +17,8 @@ class DigitError(Exception):
     """A failure the caller can be told about, with its code and status."""
 
     status: ClassVar[int] = 500
+    # Whether a new attempt may cure it: the workflow retries only these.
+    retryable: ClassVar[bool] = False
     default_message: ClassVar[str] = "Something went wrong on our side. Please try again."
 
     def __init__(self, message: str | None = None) -> None:
@@ -63,11 +65,13 @@ class NotFound(DigitError):
 
 class Throttled(DigitError):
     status = 429
+    retryable = True
     default_message = "Too many requests. Please slow down and try again."
 
 
 class ModelUnavailable(DigitError):
     status = 503
+    retryable = True
     default_message = "The recognition model is unavailable right now. Please try again shortly."
 
 
@@ -90,23 +94,13 @@ ERROR_TABLE: dict[str, type[DigitError]] = {
     )
 }
 
+RETRYABLE_CODES: tuple[str, ...] = tuple(code for code, cls in ERROR_TABLE.items() if cls.retryable)
 # Failures caused by the request itself: never retried by the workflow.
 CLIENT_ERROR_CODES: tuple[str, ...] = tuple(
-    code for code, cls in ERROR_TABLE.items() if 400 <= cls.status < 500 and code != "Throttled"
+    code for code, cls in ERROR_TABLE.items() if 400 <= cls.status < 500 and not cls.retryable
 )
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
     """The contract's error JSON."""
     return {"error": {"code": code, "message": message}}
-
-
-def status_for(code: str) -> int:
-    """HTTP status of an error code; unknown codes are internal errors."""
-    cls = ERROR_TABLE.get(code, InternalError)
-    return cls.status
-
-
-def from_code(code: str, message: str | None = None) -> DigitError:
-    """Rebuild the exception for a code (unknown codes become InternalError)."""
-    return ERROR_TABLE.get(code, InternalError)(message)

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from functions.core.errors import BadRequest, InternalError
 from functions.core.history.port import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
 from functions.core.limits import SIDE
+from functions.core.tasks import WORKFLOW_TASKS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,7 +54,7 @@ State = dict[str, Any]
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 CLIENT_ID_MESSAGE = "'clientId' must be 1 to 64 letters, digits, '-' or '_'."
 # Stages of the workflow, as they are named in timingsMs and in metrics.
-VALIDATE, PREPROCESS, INVOKE_MODEL, PERSIST = "validate", "preprocess", "invokeModel", "persist"
+VALIDATE, PREPROCESS, INVOKE_MODEL, PERSIST = (task.stage for task in WORKFLOW_TASKS)
 # Item ids are UUIDs derived from the request id in this namespace.
 ITEM_ID_NAMESPACE = uuid.UUID("5d0f7a52-6a4e-4c1e-9a57-0f1f5f1c2b6e")
 # Decimals kept of each pixel sent to the model: far below what changes a prediction.
