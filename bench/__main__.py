@@ -15,6 +15,7 @@ BENCHMARKS = (
     "bench.cold_start",
     "bench.bench_workflow",
     "bench.bench_http",
+    "tests.browser.latency",  # what a person waits for on the page, in Chromium
     "bench.cost_estimate",
     "bench.soak",
 )
