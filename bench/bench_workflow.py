@@ -2,7 +2,7 @@
 
 Runs the same upload (an MNIST test digit as PNG) through
 1. the four handlers called one after the other, in process (the floor), and
-2. the local engine: the real definition in moto's interpreter, the same
+2. the local engine: the real definition in the ASL interpreter, the same
    handlers behind the in-process Lambda client,
 with the real model behind the local SageMaker endpoint and SQLite in a
 temporary directory. Prints median and p95 of each, the engine's overhead per
@@ -19,10 +19,9 @@ import json
 import statistics
 from typing import Any
 
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-
 from bench.in_process import workflow_handlers
 from bench.timing import samples_ms
+from local.asl_interpreter import parse
 from local.engine import LocalEngine
 from model.mnist_data import as_png, load_split
 
@@ -60,7 +59,7 @@ def main() -> None:
         direct_ms = samples_ms(args.runs, direct, warm_up=WARM_UP_RUNS)
         engine_ms = samples_ms(args.runs, through_engine, warm_up=WARM_UP_RUNS)
         definition = json.dumps(engine.definition)
-        parse_ms = samples_ms(5, lambda _: AmazonStateLanguageParser.parse(definition))
+        parse_ms = samples_ms(5, lambda _: parse(definition))
 
     print(summary("four handlers called directly", direct_ms))
     print(summary("whole workflow through the engine", engine_ms))

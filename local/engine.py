@@ -1,15 +1,13 @@
 """The workflow on one machine: the deployed state machine definition, run by
-moto's Amazon States Language interpreter, with the Lambda tasks called in
-process.
+an Amazon States Language interpreter (``local.asl_interpreter``, moto's), with
+the Lambda tasks called in process.
 
 Nothing of the workflow is re-implemented here: ``workflows.build_definition``
-gives the same document Pulumi deploys, and moto's interpreter (pinned
-``moto[stepfunctions]==5.2.5``) evaluates it: paths, ResultSelector, Retry with
-backoff and jitter, Catch, timeouts, intrinsic functions. Only the edge of AWS
-is replaced: the interpreter's Lambda client becomes an in-process one that
-routes ``Invoke`` by function ARN to a handler, with Lambda's JSON round trip
-and its error shape (``FunctionError``, ``errorType``, ``errorMessage``), so
-Retry and Catch see what they see on AWS::
+gives the same document Pulumi deploys, and the interpreter evaluates it:
+paths, ResultSelector, Retry with backoff and jitter, Catch, timeouts,
+intrinsic functions. Only the edge of AWS is replaced: each task's Lambda is
+its handler, called in process with Lambda's JSON round trip and its error
+shape, so Retry and Catch see what they see on AWS::
 
     from functions.handlers import validate, preprocess, invoke_model, persist
     engine = LocalEngine({
@@ -31,43 +29,25 @@ the sizes are measured before that. Keeping the record is bookkeeping: whatever
 the data, it never fails an execution or changes its answer (a record that
 cannot be made keeps the execution's summary without its states).
 
-The parsed definition is reused: parsed programs sit in a pool, each used by
-one execution at a time, because moto keeps a little per-component state that
-concurrent executions must not share. All public methods are thread-safe.
+The definition is parsed when the engine is made (again only while executions
+overlap, see ``local.asl_interpreter``). All public methods are thread-safe.
 """
 
 from __future__ import annotations
 
 import collections
-import functools
-import io
 import json
 import logging
-import queue
 import threading
 import time
-import traceback
 import uuid
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-from moto.stepfunctions.parser import utils as moto_utils
-from moto.stepfunctions.parser.api import StateMachineType
-from moto.stepfunctions.parser.asl.component.common.path import result_path as moto_result_path
-from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-from moto.stepfunctions.parser.asl.eval.environment import Environment
-from moto.stepfunctions.parser.asl.eval.evaluation_details import AWSExecutionDetails
-from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryContext
-from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded, ProgramError, ProgramTimedOut
-from moto.stepfunctions.parser.asl.eval.states import ContextObjectData, ExecutionData, StateMachineData
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
-
 from functions.core.errors import NotFound
+from local.asl_interpreter import LambdaFunction, Outcome, StateMachine, iso8601, parse
 from workflows.definition import TASK_TIMEOUT_SECONDS, TASKS, build_definition
 
 Handler = Callable[[Any, Any], Any]
@@ -80,9 +60,6 @@ MAX_RECORDED_CHARS = 4096
 # Step Functions' limit on the data of one state (input or output).
 STATE_DATA_LIMIT_BYTES = 256 * 1024
 
-# The interpreter reports failures it hands to Catch as errors; the engine
-# records them per state instead.
-logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
 _log = logging.getLogger("local.engine")
 
 
@@ -109,80 +86,14 @@ class LambdaContext:
         return max(0, int((self.started + self.timeout_seconds - time.monotonic()) * 1000))
 
 
-class _LocalFunction:
-    """One Lambda function: a handler behind Lambda's Invoke semantics."""
+def _lambda_function(arn: str, handler: Handler, timeout_seconds: float) -> LambdaFunction:
+    """``handler`` as the interpreter calls a Lambda function: with a context of its own per invocation."""
+    name = arn.rsplit(":", 1)[-1]
 
-    def __init__(self, arn: str, handler: Handler, timeout_seconds: float) -> None:
-        self.arn = arn
-        self.name = arn.rsplit(":", 1)[-1]
-        self._handler = handler
-        self._timeout_seconds = timeout_seconds
+    def invoke(event: Any, request_id: str) -> Any:
+        return handler(event, LambdaContext(name, arn, request_id, timeout_seconds=timeout_seconds))
 
-    def invoke(self, payload: bytes) -> dict[str, Any]:
-        context = LambdaContext(self.name, self.arn, str(uuid.uuid4()), timeout_seconds=self._timeout_seconds)
-        try:
-            result = self._handler(json.loads(payload), context)
-            body = json.dumps(result, separators=(",", ":"), allow_nan=False).encode()
-        except Exception as error:  # noqa: BLE001 - Lambda reports any exception the same way
-            failure = {
-                "errorType": type(error).__name__,
-                "errorMessage": str(error),
-                "requestId": context.aws_request_id,
-                "stackTrace": traceback.format_tb(error.__traceback__),
-            }
-            return {
-                "StatusCode": 200,
-                "FunctionError": "Unhandled",
-                "Payload": io.BytesIO(json.dumps(failure).encode()),
-            }
-        return {"StatusCode": 200, "Payload": io.BytesIO(body), "ExecutedVersion": "$LATEST"}
-
-
-_functions: weakref.WeakValueDictionary[str, _LocalFunction] = weakref.WeakValueDictionary()
-_install_lock = threading.Lock()
-
-
-class _InProcessLambdaClient:
-    """What moto's interpreter uses of boto3's Lambda client: ``invoke``."""
-
-    def invoke(self, FunctionName: str, Payload: bytes, **_: Any) -> dict[str, Any]:  # noqa: N803 - boto3's names
-        function = _functions.get(FunctionName)
-        if function is None:
-            raise ClientError(
-                {
-                    "Error": {"Code": "ResourceNotFoundException", "Message": f"Function not found: {FunctionName}"},
-                    "ResponseMetadata": {"HTTPStatusCode": 404, "RequestId": str(uuid.uuid4())},
-                },
-                "Invoke",
-            )
-        return function.invoke(Payload)
-
-
-def _cache_json_path_parsing() -> None:
-    """moto parses every JSONPath afresh on each evaluation (~16 ms of CPU per
-    execution here); the parsed expressions are immutable, so parse each once."""
-    with _install_lock:
-        for module in (moto_json_path, moto_result_path):
-            parse = getattr(module, "parse")  # noqa: B009 - not exported: mypy must not see it
-            if not hasattr(parse, "cache_info"):
-                setattr(module, "parse", functools.lru_cache(maxsize=1024)(parse))  # noqa: B010 - as above
-
-
-def _route_lambda_in_process() -> None:
-    """Makes the interpreter's Lambda tasks use ``_InProcessLambdaClient`` (once per process)."""
-    with _install_lock:
-        current = getattr(lambda_eval_utils, "boto_client_for")  # noqa: B009 - not exported: mypy must not see it
-        if getattr(current, "routes_in_process", False):
-            return
-        client = _InProcessLambdaClient()
-
-        def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-            if service == "lambda":
-                return client
-            return current(region=region, service=service, state_credentials=state_credentials)
-
-        boto_client_for.routes_in_process = True  # type: ignore[attr-defined]
-        setattr(lambda_eval_utils, "boto_client_for", boto_client_for)  # noqa: B010 - as above
+    return invoke
 
 
 class LocalEngine:
@@ -199,22 +110,17 @@ class LocalEngine:
         missing = [task for task in TASKS if task not in handlers]
         if missing:
             raise ValueError(f"handlers missing for: {', '.join(missing)}")
-        _route_lambda_in_process()
-        _cache_json_path_parsing()
-        self._region, self._account_id, self._name = region, account_id, state_machine_name
         self.state_machine_arn = f"arn:aws:states:{region}:{account_id}:stateMachine:{state_machine_name}"
         # Function names unique to this engine: several engines may live in one process.
         prefix = f"arn:aws:lambda:{region}:{account_id}:function:{state_machine_name}-{uuid.uuid4().hex[:8]}"
+        function_arns = {task: f"{prefix}-{task}" for task in TASKS}
+        self.definition = build_definition(function_arns)
         # Each function times out with its task, as the deployed ones do.
-        self._functions = {
-            task: _LocalFunction(f"{prefix}-{task}", handlers[task], TASK_TIMEOUT_SECONDS[task]) for task in TASKS
+        lambdas = {
+            arn: _lambda_function(arn, handlers[task], TASK_TIMEOUT_SECONDS[task])
+            for task, arn in function_arns.items()
         }
-        for function in self._functions.values():
-            _functions[function.arn] = function
-        self.definition = build_definition({task: function.arn for task, function in self._functions.items()})
-        self._definition_text = json.dumps(self.definition)
-        self._programs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._programs.put(self._parse())
+        self._machine = StateMachine(parse(self.definition), lambdas, arn=self.state_machine_arn)
         self._records: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
         self._history_size = history_size
         self._records_lock = threading.Lock()
@@ -224,19 +130,9 @@ class LocalEngine:
             execution_input = json.loads(input)
         except (TypeError, ValueError):
             raise InvalidExecutionInput("The execution input must be JSON.") from None
-        name = name or str(uuid.uuid4())
-        arn = f"arn:aws:states:{self._region}:{self._account_id}:express:{self._name}:{name}:{uuid.uuid4()}"
-        started = datetime.now(UTC)
-        env = self._environment(arn, name, execution_input, started)
-        program = self._take_program()
-        try:
-            program.eval(env)
-        finally:
-            self._programs.put(program)
-        stopped = datetime.now(UTC)
-        _forget_finished_threads()
-        response = _response(env, arn, self.state_machine_arn, name, input, started, stopped)
-        self._record(response, env)
+        outcome = self._machine.run(execution_input, name)
+        response = _response(outcome, self.state_machine_arn, input)
+        self._record(response, outcome)
         return response
 
     def list_executions(self, limit: int = 20) -> list[dict[str, Any]]:
@@ -258,36 +154,9 @@ class LocalEngine:
 
     def close(self) -> None:
         """Stops routing this engine's function ARNs."""
-        for function in self._functions.values():
-            _functions.pop(function.arn, None)
+        self._machine.close()
 
-    def _parse(self) -> Any:
-        return AmazonStateLanguageParser.parse(self._definition_text)[0]
-
-    def _take_program(self) -> Any:
-        try:
-            return self._programs.get_nowait()
-        except queue.Empty:
-            return self._parse()
-
-    def _environment(self, arn: str, name: str, execution_input: Any, started: datetime) -> Environment:
-        role_arn = f"arn:aws:iam::{self._account_id}:role/{self._name}"
-        return Environment(
-            aws_execution_details=AWSExecutionDetails(account=self._account_id, region=self._region, role_arn=role_arn),
-            execution_type=StateMachineType.EXPRESS,
-            # moto adds the State, Task and Map parts as the execution runs.
-            context=ContextObjectData(  # type: ignore[typeddict-item]
-                Execution=ExecutionData(
-                    Id=arn, Input=execution_input, Name=name, RoleArn=role_arn, StartTime=_iso(started)
-                ),
-                StateMachine=StateMachineData(Id=self.state_machine_arn, Name=self._name),
-            ),
-            event_history_context=EventHistoryContext.of_program_start(),
-            cloud_watch_logging_session=None,
-            activity_store={},
-        )
-
-    def _record(self, response: dict[str, Any], env: Environment) -> None:
+    def _record(self, response: dict[str, Any], outcome: Outcome) -> None:
         record = {
             "executionArn": response["executionArn"],
             "name": response["name"],
@@ -299,7 +168,7 @@ class LocalEngine:
             "cause": _shortened(response.get("cause")),
         }
         try:
-            states = _states_from_history(env.event_manager.get_event_history())
+            states = _states_from_history(outcome.events)
             record.update(
                 maxStateBytes=max((max(s["inputBytes"], s["outputBytes"] or 0) for s in states), default=0),
                 input=_shortened(json.loads(response["input"])),
@@ -315,35 +184,23 @@ class LocalEngine:
                 self._records.popitem(last=False)
 
 
-def _response(
-    env: Environment,
-    arn: str,
-    state_machine_arn: str,
-    name: str,
-    input: str,  # noqa: A002 - the API's name
-    started: datetime,
-    stopped: datetime,
-) -> dict[str, Any]:
+def _response(outcome: Outcome, state_machine_arn: str, input: str) -> dict[str, Any]:  # noqa: A002 - the API's name
     response: dict[str, Any] = {
-        "executionArn": arn,
+        "executionArn": outcome.execution_arn,
         "stateMachineArn": state_machine_arn,
-        "name": name,
-        "startDate": _iso(started),
-        "stopDate": _iso(stopped),
-        "durationMs": round((stopped - started).total_seconds() * 1000, 3),
+        "name": outcome.name,
+        "startDate": iso8601(outcome.started),
+        "stopDate": iso8601(outcome.stopped),
+        "durationMs": round((outcome.stopped - outcome.started).total_seconds() * 1000, 3),
         "input": input,
         "inputDetails": {"included": True},
+        "status": outcome.status,
     }
-    state = env.program_state()
-    if isinstance(state, ProgramEnded):
-        response["status"] = "SUCCEEDED"
-        response["output"] = json.dumps(env.states.get_input(), separators=(",", ":"))
+    if outcome.status == "SUCCEEDED":
+        response["output"] = json.dumps(outcome.output, separators=(",", ":"))
         response["outputDetails"] = {"included": True}
-    elif isinstance(state, ProgramTimedOut):
-        response.update(status="TIMED_OUT", error="States.Timeout", cause="The execution ran out of time.")
     else:
-        error = state.error if isinstance(state, ProgramError) and state.error else {}
-        response.update(status="FAILED", error=error.get("error", "States.Runtime"), cause=error.get("cause", ""))
+        response.update(error=outcome.error, cause=outcome.cause)
     return response
 
 
@@ -405,14 +262,6 @@ def _states_from_history(events: Iterable[Mapping[str, Any]]) -> list[dict[str, 
     return states
 
 
-def _forget_finished_threads() -> None:
-    # moto lists every thread it starts (a few per execution) for its own test
-    # cleanup and never removes them: drop the finished ones so a long-running
-    # local stack does not grow. A thread appended concurrently may be dropped
-    # from the list too, which only matters to moto's test teardown.
-    moto_utils.TMP_THREADS[:] = [thread for thread in moto_utils.TMP_THREADS if thread.is_alive()]
-
-
 def _size(data: Any) -> int:
     # Text that is not Unicode (a lone surrogate) must not fail the bookkeeping: three bytes each.
     return len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass"))
@@ -429,10 +278,6 @@ def _shortened(data: Any) -> Any:
     if isinstance(data, list):
         return [_shortened(value) for value in data]
     return data
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _parse_iso(text: str) -> datetime:
