@@ -10,7 +10,7 @@ SAGEMAKER_VENV := .venv-sagemaker
 SAGEMAKER_PINS := tests/sagemaker/image-requirements.txt
 SAGEMAKER_STAMP := $(SAGEMAKER_VENV)/.installed-$(shell cat $(SAGEMAKER_PINS) 2>/dev/null | sha256sum | cut -c1-12)
 
-.PHONY: install sagemaker-venv run test test-fast typecheck bench soak preflight smoke mutate train clean
+.PHONY: install sagemaker-venv run test test-fast lint fmt typecheck bench soak preflight smoke mutate train clean
 
 install: $(STAMP)
 
@@ -32,14 +32,26 @@ $(SAGEMAKER_STAMP): $(SAGEMAKER_PINS) | $(STAMP)
 run: install
 	$(PY) -m local
 
-test: install typecheck sagemaker-venv
-	$(PY) -m pytest
+# Coverage of the code the tests import (servers the tests start in other processes are not counted).
+test: install lint typecheck sagemaker-venv
+	$(PY) -m pytest --cov --cov-report=term:skip-covered
 
+# Neither Java (DynamoDB Local) nor Chromium needed, nor the slow accuracy runs.
 test-fast: install sagemaker-venv
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m "not slow and not java and not browser"
 
 typecheck: install
 	$(PY) -m mypy
+
+# The checks pre-commit runs too (.pre-commit-config.yaml), plus GitHub's schema for the workflows.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m check_jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
+fmt: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 bench: install
 	$(PY) -m bench
