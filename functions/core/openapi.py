@@ -33,14 +33,14 @@ from functions.core.api_contract import (
 from functions.core.errors import ERROR_TABLE
 from functions.core.history.port import CREATED_AT_FORMAT, DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
 from functions.core.limits import MAX_IMAGE_BYTES, SIDE
-from functions.core.predictions import INVOKE_MODEL, PREPROCESS, VALIDATE
+from functions.core.tasks import INVOKE_MODEL, PREPROCESS, VALIDATE
 
 OPENAPI_VERSION = "3.0.3"
 TITLE = "Digit recognition API"
 # The contract's own version: raised when a change could break a caller.
 API_VERSION = "1.0"
 # Persist stores the item, so its own timing cannot be in it.
-ITEM_STAGES = (VALIDATE, PREPROCESS, INVOKE_MODEL)
+ITEM_STAGES = (VALIDATE.stage, PREPROCESS.stage, INVOKE_MODEL.stage)
 # Base64 of the 28x28 uint8 thumbnail, padding included.
 THUMBNAIL_LENGTH = 4 * math.ceil(SIDE * SIDE / 3)
 # Every operation may meet the stage's throttling (or WAF's rate limit) and a fault of ours.

@@ -15,7 +15,7 @@ listed once more in ``workflows/definition.py``, which passes on nothing else):
   ``lowConfidence``, its confidence below ``LOW_CONFIDENCE_THRESHOLD``)
 - after Persist: the prediction item (the execution's output).
 
-numpy is imported by the three tensor helpers only: persist and history use
+numpy is imported by the two tensor helpers only: persist and history use
 this module too and never load it (their cold start stays lean).
 
 Request rules: the body must be a JSON object with a string ``image`` and a
@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-import math
 import re
 import uuid
 from dataclasses import dataclass
@@ -40,9 +38,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from functions.core.errors import BadRequest, InternalError
-from functions.core.history.port import DEFAULT_LIMIT, MAX_LIMIT, MIN_LIMIT
 from functions.core.limits import SIDE
-from functions.core.tasks import WORKFLOW_TASKS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,12 +49,8 @@ State = dict[str, Any]
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 CLIENT_ID_MESSAGE = "'clientId' must be 1 to 64 letters, digits, '-' or '_'."
-# Stages of the workflow, as they are named in timingsMs and in metrics.
-VALIDATE, PREPROCESS, INVOKE_MODEL, PERSIST = (task.stage for task in WORKFLOW_TASKS)
 # Item ids are UUIDs derived from the request id in this namespace.
 ITEM_ID_NAMESPACE = uuid.UUID("5d0f7a52-6a4e-4c1e-9a57-0f1f5f1c2b6e")
-# Decimals kept of each pixel sent to the model: far below what changes a prediction.
-MODEL_INPUT_DECIMALS = 5
 TENSOR_BYTES = SIDE * SIDE * 4
 
 
@@ -67,22 +59,6 @@ class PredictionRequest:
     request_id: str
     client_id: str
     image_field: str
-
-
-@dataclass(frozen=True)
-class ModelPrediction:
-    digit: int
-    confidence: float
-    probabilities: list[float]
-    model_version: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "digit": self.digit,
-            "confidence": self.confidence,
-            "probabilities": self.probabilities,
-            "modelVersion": self.model_version,
-        }
 
 
 def parse_request(execution_input: Any) -> PredictionRequest:
@@ -150,37 +126,6 @@ def decode_tensor(text: Any) -> np.ndarray:
     return np.frombuffer(raw, dtype="<f4").reshape(SIDE, SIDE)
 
 
-def model_request_body(tensor: np.ndarray) -> bytes:
-    """The SageMaker request of model/inference.py: ``{"instances": [[784 floats]]}``."""
-    import numpy as np
-
-    pixels = np.round(np.asarray(tensor, dtype=np.float64).reshape(-1), MODEL_INPUT_DECIMALS)
-    return json.dumps({"instances": [pixels.tolist()]}, separators=(",", ":")).encode()
-
-
-def parse_model_response(body: bytes) -> ModelPrediction:
-    """The first prediction of a model response; ``InternalError`` if it is not one."""
-    try:
-        payload = json.loads(body)
-        first = payload["predictions"][0]
-        probabilities = [float(p) for p in first["probabilities"]]
-        digit, confidence, version = first["digit"], float(first["confidence"]), payload["modelVersion"]
-    except (ValueError, TypeError, KeyError, IndexError):
-        raise InternalError("The model answered with something that is not a prediction.") from None
-    valid = (
-        len(probabilities) == 10
-        and all(math.isfinite(p) and 0.0 <= p <= 1.0 for p in probabilities)
-        and isinstance(digit, int)
-        and not isinstance(digit, bool)
-        and 0 <= digit <= 9
-        and math.isfinite(confidence)
-        and isinstance(version, str)
-    )
-    if not valid:
-        raise InternalError("The model answered with something that is not a prediction.")
-    return ModelPrediction(digit, confidence, probabilities, version)
-
-
 def item_id(request_id: str) -> str:
     """The same request id always gives the same item id: retries write one item."""
     return str(uuid.uuid5(ITEM_ID_NAMESPACE, request_id))
@@ -212,27 +157,3 @@ def with_timing(state: State, previous: Any, stage: str, milliseconds: float) ->
     timings = dict(previous) if isinstance(previous, dict) else {}
     timings[stage] = round(milliseconds, 3)
     return {**state, "timingsMs": timings}
-
-
-def parse_limit(text: str | None) -> int:
-    if text is None:
-        return DEFAULT_LIMIT
-    # ASCII digits only (an empty value is none), no more than MAX_LIMIT has:
-    # str.isdigit() also takes characters such as '²' that int() cannot read.
-    if not re.fullmatch(f"[0-9]{{1,{len(str(MAX_LIMIT))}}}", text) or not MIN_LIMIT <= int(text) <= MAX_LIMIT:
-        raise BadRequest(f"limit must be a whole number from {MIN_LIMIT} to {MAX_LIMIT}.")
-    return int(text)
-
-
-def parse_feedback(body: str | None) -> tuple[str, int]:
-    """``(clientId, label)`` from a feedback body ``{"clientId": .., "label": 0-9}``."""
-    try:
-        payload = json.loads(body or "")
-    except (ValueError, RecursionError):
-        raise BadRequest("The request body must be JSON.") from None
-    if not isinstance(payload, dict):
-        raise BadRequest("The request body must be a JSON object with 'clientId' and 'label'.")
-    label = payload.get("label")
-    if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= 9:
-        raise BadRequest("'label' must be a whole number from 0 to 9.")
-    return check_client_id(payload.get("clientId")), label

@@ -1,8 +1,9 @@
 """The Lambda entry point's shape, kept free of heavy imports.
 
-Each handler module exposes ``build(settings, ...) -> Handler`` (its parts can
-be passed in: tests and the local stack give their own store or client) and the
-Lambda entry point ``handler = cold_start(build, needs)``. Importing a handler
+Each handler module exposes ``build(settings, ...) -> Handler``, taking exactly
+its own settings (``functions.core.config``; its parts can be passed in: tests
+and the local stack give their own store or client) and the Lambda entry point
+``handler = cold_start(build, <its settings class>)``. Importing a handler
 module is therefore cheap (its heavy imports live inside ``build``); the first
 call reads the environment (a bad variable fails there, naming it) and creates
 clients once.
@@ -13,11 +14,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from functions.core.config import Settings
+    from functions.core.config import FunctionSettings
 
+SettingsT = TypeVar("SettingsT", bound="FunctionSettings")
 Handler = Callable[[Any, Any], Any]
 
 # When this environment's code started loading (the init phase).
@@ -27,10 +29,9 @@ LOADED_AT = time.monotonic()
 RUNTIME_START_ALLOWANCE_SECONDS = 0.3
 
 
-def cold_start(build: Callable[[Settings], Handler], needs: tuple[str, ...] = ()) -> Handler:
-    """A handler that, on its first call, once and thread-safely, reads the
-    environment (also the settings ``needs`` names, values of
-    ``functions.core.config.Need``) and builds the real one."""
+def cold_start(build: Callable[[SettingsT], Handler], settings_kind: type[SettingsT]) -> Handler:
+    """A handler that, on its first call, once and thread-safely, reads
+    ``settings_kind`` from the environment and builds the real one."""
     lock = threading.Lock()
     built: list[Handler] = []
 
@@ -39,9 +40,9 @@ def cold_start(build: Callable[[Settings], Handler], needs: tuple[str, ...] = ()
             init_seconds = time.monotonic() - LOADED_AT + RUNTIME_START_ALLOWANCE_SECONDS
             with lock:
                 if not built:
-                    from functions.core.config import Need, load_settings
+                    from functions.core.config import load_settings
 
-                    built.append(build(load_settings(needs=[Need(need) for need in needs])))
+                    built.append(build(load_settings(settings_kind)))
                     if hasattr(context, "get_remaining_time_in_millis"):
                         # Lambda's timeout does not count the init phase; the calling task's does.
                         context = _LateContext(context, init_seconds)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from functions.core.config import Settings
+from functions.core.config import FunctionSettings
 from functions.core.deadline import Deadline
 from functions.core.errors import DigitError, InternalError
 from functions.core.observability import Observability
@@ -22,7 +22,7 @@ from functions.handlers._runtime import Handler
 State = dict[str, Any]
 
 
-def observability(settings: Settings) -> Observability:
+def observability(settings: FunctionSettings) -> Observability:
     return Observability.create(settings.service_name, settings.metrics_namespace, settings.log_level)
 
 

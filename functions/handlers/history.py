@@ -21,15 +21,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from functions.core.config import HistoryApiSettings
 from functions.handlers._runtime import Handler, cold_start
 
 if TYPE_CHECKING:
-    from functions.core.config import Settings
     from functions.core.history.port import HistoryStore
 
 
-def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
-    """``store``: where items are (default: the one the settings describe)."""
+def build(settings: HistoryApiSettings, store: HistoryStore | None = None) -> Handler:
+    """``store``: where items are (default: the one ``settings.history`` names)."""
     import json
     import threading
     from http import HTTPStatus
@@ -38,11 +38,12 @@ def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
 
     from functions.core.api_contract import NO_SUCH_ROUTE, parse_body
     from functions.core.errors import DigitError, InternalError, NotFound
-    from functions.core.predictions import check_client_id, parse_feedback, parse_limit
-    from functions.core.store_factory import history_store, store_errors
+    from functions.core.history.api_parameters import parse_feedback, parse_limit
+    from functions.core.history.open_store import open_history_store
+    from functions.core.predictions import check_client_id
     from functions.handlers._tasks import observability
 
-    history = store or history_store(settings)
+    history = store or open_history_store(settings.history)
     obs = observability(settings)
     app = APIGatewayRestResolver()
     # The resolver keeps the current event on itself: one request at a time
@@ -59,15 +60,13 @@ def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
     def list_predictions() -> dict[str, Any]:
         client_id = check_client_id(query("clientId"))
         limit = parse_limit(query("limit"))
-        with store_errors():
-            page = history.list(client_id, limit, query("cursor") or None)
+        page = history.list(client_id, limit, query("cursor") or None)
         return {"items": page.items, "nextCursor": page.next_cursor}
 
     @app.get("/api/predictions/<item_id>")
     def get_prediction(item_id: str) -> dict[str, Any]:
         client_id = check_client_id(query("clientId"))
-        with store_errors():
-            return history.get(client_id, item_id)
+        return history.get(client_id, item_id)
 
     @app.post("/api/predictions/<item_id>/feedback")
     def record_feedback(item_id: str) -> dict[str, Any]:
@@ -76,27 +75,29 @@ def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
         # surrogate escape or deep nesting is JSON syntax a validator lets through.
         parse_body(body)
         client_id, label = parse_feedback(body)
-        with store_errors():
-            return history.set_feedback(client_id, item_id, label)
+        return history.set_feedback(client_id, item_id, label)
 
     @app.delete("/api/predictions/<item_id>")
     def delete_prediction(item_id: str) -> Response[str]:
         client_id = check_client_id(query("clientId"))
-        with store_errors():
-            history.delete(client_id, item_id)
+        history.delete(client_id, item_id)
         return Response(status_code=HTTPStatus.NO_CONTENT)
 
     @app.delete("/api/predictions")
     def clear_predictions() -> Response[str]:
         client_id = check_client_id(query("clientId"))
-        with store_errors():
-            removed = history.clear(client_id)
+        removed = history.clear(client_id)
         obs.logger.info("history cleared", extra={"items": removed})
         return Response(status_code=HTTPStatus.NO_CONTENT)
 
     @app.exception_handler(DigitError)  # type: ignore[untyped-decorator]  # Powertools' decorator is untyped
     def known_failure(error: DigitError) -> Response[str]:
-        obs.logger.info("request failed", extra={"error": error.code, "path": app.current_event.path})
+        # A store's failure keeps its cause (the storage's own error) for the log, as a task's does.
+        log = obs.logger.warning if error.status >= 500 else obs.logger.info
+        log(
+            "request failed",
+            extra={"error": error.code, "path": app.current_event.path, "cause": repr(error.__cause__)},
+        )
         return error_response(error)
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
@@ -119,4 +120,4 @@ def build(settings: Settings, store: HistoryStore | None = None) -> Handler:
     return handler
 
 
-handler = cold_start(build, ("history",))
+handler = cold_start(build, HistoryApiSettings)

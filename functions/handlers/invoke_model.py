@@ -11,26 +11,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from functions.core.config import InvokeModelSettings
 from functions.handlers._runtime import Handler, cold_start
 
 if TYPE_CHECKING:
-    from functions.core.config import Settings
     from functions.core.deadline import Deadline
-    from functions.core.model_endpoint import ClientForTimeout
+    from functions.core.sagemaker_client import ClientForTimeout
 
 
-def build(settings: Settings, client_for: ClientForTimeout | None = None) -> Handler:
+def build(settings: InvokeModelSettings, client_for: ClientForTimeout | None = None) -> Handler:
     """``client_for(read_timeout)``: a boto3 ``sagemaker-runtime`` client with
     that read timeout (default: one attempt per call, region and endpoint URL
     from the environment, one client per timeout)."""
-    from functions.core.config import ConfigError
-    from functions.core.model_endpoint import SageMakerModel, cached_clients
-    from functions.core.predictions import INVOKE_MODEL, decode_tensor
+    from functions.core.predictions import decode_tensor
+    from functions.core.sagemaker_client import SageMakerClient, cached_clients
+    from functions.core.tasks import INVOKE_MODEL
     from functions.handlers._tasks import observability, task_handler
 
-    if not settings.sagemaker_endpoint_name:
-        raise ConfigError("Environment variable SAGEMAKER_ENDPOINT_NAME must be set.")
-    model = SageMakerModel(client_for or cached_clients(), settings.sagemaker_endpoint_name)
+    model = SageMakerClient(client_for or cached_clients(), settings.sagemaker_endpoint_name)
     obs = observability(settings)
 
     def invoke_model(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
@@ -40,7 +38,7 @@ def build(settings: Settings, client_for: ClientForTimeout | None = None) -> Han
         passed_on = {key: value for key, value in event.items() if key != "tensor"}
         return {**passed_on, "prediction": {**prediction.to_dict(), "lowConfidence": unsure}}
 
-    return task_handler(INVOKE_MODEL, obs, invoke_model)
+    return task_handler(INVOKE_MODEL.stage, obs, invoke_model)
 
 
-handler = cold_start(build, ("model",))
+handler = cold_start(build, InvokeModelSettings)

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from functions.core.config import PreprocessSettings
 from functions.handlers._runtime import Handler, cold_start
 
 if TYPE_CHECKING:
-    from functions.core.config import Settings
     from functions.core.deadline import Deadline
 
 
-def build(settings: Settings) -> Handler:
+def build(settings: PreprocessSettings) -> Handler:
     from functions.core import imaging
-    from functions.core.predictions import PREPROCESS, encode_tensor, raw_image
+    from functions.core.predictions import encode_tensor, raw_image
+    from functions.core.tasks import PREPROCESS
     from functions.handlers._tasks import observability, task_handler
 
     def preprocess(event: dict[str, Any], _deadline: Deadline) -> dict[str, Any]:
@@ -31,7 +32,7 @@ def build(settings: Settings) -> Handler:
             "thumbnail": imaging.thumbnail_base64(result.tensor),
         }
 
-    return task_handler(PREPROCESS, observability(settings), preprocess)
+    return task_handler(PREPROCESS.stage, observability(settings), preprocess)
 
 
-handler = cold_start(build)
+handler = cold_start(build, PreprocessSettings)

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from functions.core.config import ValidateSettings
 from functions.handlers._runtime import Handler, cold_start
 
 if TYPE_CHECKING:
-    from functions.core.config import Settings
     from functions.core.deadline import Deadline
 
 
-def build(settings: Settings) -> Handler:
+def build(settings: ValidateSettings) -> Handler:
     from functions.core import imaging
-    from functions.core.predictions import VALIDATE, parse_request, validated_state
+    from functions.core.predictions import parse_request, validated_state
+    from functions.core.tasks import VALIDATE
     from functions.handlers._tasks import observability, task_handler
 
     def validate(event: Any, _deadline: Deadline) -> dict[str, Any]:
@@ -28,7 +29,7 @@ def build(settings: Settings) -> Handler:
         _, info = imaging.inspect(raw, settings.max_image_pixels)
         return validated_state(request, raw, info)
 
-    return task_handler(VALIDATE, observability(settings), validate)
+    return task_handler(VALIDATE.stage, observability(settings), validate)
 
 
-handler = cold_start(build)
+handler = cold_start(build, ValidateSettings)

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from functions.core.predictions import INVOKE_MODEL, PREPROCESS, VALIDATE
+from functions.core.tasks import INVOKE_MODEL, PREPROCESS, VALIDATE
 from tests.contract.digits import KnownDigit
 from tests.contract.stack_client import Call, excerpt
 
@@ -35,7 +35,7 @@ ITEM_KEYS = {
     "timingsMs",
 }
 # Persist stores the item, so its own timing cannot be in it.
-STAGES = {VALIDATE, PREPROCESS, INVOKE_MODEL}
+STAGES = {VALIDATE.stage, PREPROCESS.stage, INVOKE_MODEL.stage}
 ISO_UTC_MILLIS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 THUMBNAIL_BYTES = 28 * 28
 # On AWS a listing reads a DynamoDB global secondary index, and "all reads

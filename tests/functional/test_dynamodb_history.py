@@ -6,11 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.contract.digits import clear_digits
 from tests.contract.expect import assert_error, listed_once_settled, predict
-from tests.functional.conftest import new_client_id
+from tests.support.client_ids import new_client_id
 from tests.support.local_stack import REQUEST_TIMEOUT_SECONDS, running_stack
+
+pytestmark = pytest.mark.java
 
 
 def test_the_stack_keeps_history_in_dynamodb_local_when_asked(tmp_path: Path) -> None:

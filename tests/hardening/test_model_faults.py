@@ -9,21 +9,19 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from functions.core.model_endpoint import READ_TIMEOUT_SECONDS
+from functions.core.sagemaker_client import READ_TIMEOUT_SECONDS
 from local.sagemaker_endpoint import LocalSageMakerEndpoint
 from local.stack import ENDPOINT_NAME
-from tests.hardening.conftest import (
-    assert_contract_error,
-    digit_request,
-    history_of,
-    new_client_id,
-)
+from tests.support.client_ids import new_client_id
+from tests.support.digit_requests import digit_request
+from tests.support.error_answers import assert_contract_error
 from tests.support.local_stack import (
     REQUEST_TIMEOUT_SECONDS,
     SQLITE_HISTORY,
     free_port,
     running_stack,
 )
+from tests.support.stack_probes import history_of
 from workflows.definition import TRANSIENT_RETRY
 
 ATTEMPTS_PER_CALL = 1 + TRANSIENT_RETRY["MaxAttempts"]

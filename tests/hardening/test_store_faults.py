@@ -12,11 +12,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from functions.core.store_factory import PERSIST_ATTEMPTS
+from functions.core.history.dynamodb_client import PERSIST_ATTEMPTS
 from local import dynamodb_local
-from tests.hardening.conftest import digit_request, history_of, new_client_id
 from tests.hardening.fault_proxy import Fault, FaultProxy
+from tests.support.client_ids import new_client_id
+from tests.support.digit_requests import digit_request
 from tests.support.local_stack import REQUEST_TIMEOUT_SECONDS, running_stack
+from tests.support.stack_probes import history_of
+
+pytestmark = pytest.mark.java
 
 PUT_ITEM = "DynamoDB_20120810.PutItem"
 ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"

@@ -3,7 +3,7 @@ client, and what ``invoke_model``'s core makes of each answer.
 
 SageMaker Runtime answers a container status other than 200 with ``ModelError``
 (HTTP 424, botocore's sagemaker-runtime model) carrying ``OriginalStatusCode``
-and ``OriginalMessage``; ``functions/core/model_endpoint.py`` makes a container
+and ``OriginalMessage``; ``functions/core/sagemaker_client.py`` makes a container
 4xx an ``InternalError`` (our request was wrong: not retried) and a 5xx
 ``ModelUnavailable`` (retried, then 503).
 """
@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from functions.core.deadline import Deadline
 from functions.core.errors import InternalError, ModelUnavailable
-from functions.core.model_endpoint import READ_TIMEOUT_SECONDS, SageMakerModel, sagemaker_runtime_client
+from functions.core.sagemaker_client import READ_TIMEOUT_SECONDS, SageMakerClient, sagemaker_runtime_client
 from local.sagemaker_endpoint import LocalSageMakerEndpoint
 from model import inference
 from model.mnist_data import load_split, through_upload_path
@@ -65,7 +65,7 @@ def runtime(endpoint: LocalSageMakerEndpoint, monkeypatch: pytest.MonkeyPatch) -
 
 
 def _predict(client: Any, tensor: np.ndarray) -> Any:
-    return SageMakerModel(lambda _: client, ENDPOINT_NAME).predict(tensor, Deadline.after(DEADLINE_SECONDS))
+    return SageMakerClient(lambda _: client, ENDPOINT_NAME).predict(tensor, Deadline.after(DEADLINE_SECONDS))
 
 
 def _model_error(client: Any, body: str, content_type: str, accept: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from components.model_artifact import build_model_artifact
-from functions.core.predictions import model_request_body
+from functions.core.model_wire import model_request_body
 from local.sagemaker_endpoint import LocalSageMakerEndpoint
 from model.inference import MAX_BATCH, PIXELS, load_model
 from model.mnist_data import load_split, through_upload_path

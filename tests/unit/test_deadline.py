@@ -12,18 +12,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from components.workflow import TIMEOUTS
+from components.lambda_function import TIMEOUTS
+from functions.core.config import FunctionSettings
 from functions.core.deadline import RETURN_MARGIN_SECONDS, Deadline
 from functions.core.errors import ModelUnavailable
-from functions.core.model_endpoint import (
+from functions.core.history.dynamodb_client import HISTORY_API_ATTEMPTS, PERSIST_ATTEMPTS, dynamodb_client_options
+from functions.core.sagemaker_client import (
     CONNECT_TIMEOUT_SECONDS,
     MIN_READ_TIMEOUT_SECONDS,
     READ_TIMEOUT_SECONDS,
-    SageMakerModel,
+    SageMakerClient,
     read_timeout_for,
     sagemaker_runtime_client,
 )
-from functions.core.store_factory import HISTORY_API_ATTEMPTS, PERSIST_ATTEMPTS, dynamodb_client_options
 from functions.handlers import _runtime
 from local.sagemaker_endpoint import LocalSageMakerEndpoint
 from workflows.definition import TASK_TIMEOUT_SECONDS
@@ -69,7 +70,7 @@ def test_given_a_cold_start_then_the_first_call_sees_the_time_the_init_phase_too
 
         return task
 
-    handler = _runtime.cold_start(build)
+    handler = _runtime.cold_start(build, FunctionSettings)
     assert handler({}, Context(6000)) == "fn"
     assert handler({}, Context(6000)) == "fn"
     cold, warm = seen
@@ -97,16 +98,16 @@ def slow_model() -> Iterator[LocalSageMakerEndpoint]:
 
 
 @pytest.fixture
-def model(slow_model: LocalSageMakerEndpoint, monkeypatch: pytest.MonkeyPatch) -> SageMakerModel:
+def model(slow_model: LocalSageMakerEndpoint, monkeypatch: pytest.MonkeyPatch) -> SageMakerClient:
     monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", slow_model.url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-1")
-    return SageMakerModel(sagemaker_runtime_client, "digits-deadline")
+    return SageMakerClient(sagemaker_runtime_client, "digits-deadline")
 
 
 def test_given_a_model_slower_than_the_deadline_then_model_unavailable_is_raised(
-    model: SageMakerModel, slow_model: LocalSageMakerEndpoint
+    model: SageMakerClient, slow_model: LocalSageMakerEndpoint
 ) -> None:
     slow_model.slow(6)
     try:
@@ -117,7 +118,7 @@ def test_given_a_model_slower_than_the_deadline_then_model_unavailable_is_raised
 
 
 def test_given_too_little_time_then_the_model_is_not_called_and_the_workflow_retries(
-    model: SageMakerModel, slow_model: LocalSageMakerEndpoint
+    model: SageMakerClient, slow_model: LocalSageMakerEndpoint
 ) -> None:
     before = slow_model.invocations
     with pytest.raises(ModelUnavailable):
@@ -125,7 +126,7 @@ def test_given_too_little_time_then_the_model_is_not_called_and_the_workflow_ret
     assert slow_model.invocations == before
 
 
-def test_given_time_enough_then_the_model_answers(model: SageMakerModel) -> None:
+def test_given_time_enough_then_the_model_answers(model: SageMakerClient) -> None:
     prediction = model.predict(np.zeros((28, 28), dtype=np.float32), Deadline.after(5.0))
     assert 0 <= prediction.digit <= 9
 

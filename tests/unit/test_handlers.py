@@ -14,11 +14,20 @@ import pytest
 from botocore.stub import Stubber
 from PIL import Image
 
-from functions.core.config import ConfigError, Settings
+from functions.core.config import (
+    ConfigError,
+    HistoryApiSettings,
+    InvokeModelSettings,
+    PersistSettings,
+    SqliteHistory,
+    ValidateSettings,
+)
 from functions.core.errors import InternalError, ModelUnavailable
 from functions.core.history.sqlite_store import SqliteHistoryStore
 from functions.core.predictions import encode_tensor, item_id
 from functions.handlers import history, invoke_model, persist, validate
+from functions.handlers._runtime import cold_start
+from tests.support.api_events import api_gateway_event
 
 CLIENT = "client-1"
 
@@ -34,19 +43,29 @@ def quiet_aws(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        history_backend="sqlite",
-        history_sqlite_path=str(tmp_path / "history.db"),
-        sagemaker_endpoint_name="digits",
-        log_level="WARNING",
-    )
+QUIET = "WARNING"
+VALIDATE_SETTINGS = ValidateSettings(log_level=QUIET)
+INVOKE_MODEL_SETTINGS = InvokeModelSettings(log_level=QUIET, sagemaker_endpoint_name="digits")
 
 
 @pytest.fixture
-def store(settings: Settings) -> SqliteHistoryStore:
-    return SqliteHistoryStore(str(settings.history_sqlite_path))
+def history_file(tmp_path: Path) -> SqliteHistory:
+    return SqliteHistory(path=str(tmp_path / "history.db"))
+
+
+@pytest.fixture
+def api_settings(history_file: SqliteHistory) -> HistoryApiSettings:
+    return HistoryApiSettings(log_level=QUIET, history=history_file)
+
+
+@pytest.fixture
+def persist_settings(history_file: SqliteHistory) -> PersistSettings:
+    return PersistSettings(log_level=QUIET, history=history_file)
+
+
+@pytest.fixture
+def store(history_file: SqliteHistory) -> SqliteHistoryStore:
+    return SqliteHistoryStore(history_file.path)
 
 
 def state_after_model(request_id: str = "request-1", created_at: str = "2024-05-01T12:34:56.789Z") -> dict[str, Any]:
@@ -68,19 +87,7 @@ def state_after_model(request_id: str = "request-1", created_at: str = "2024-05-
 
 
 def proxy_event(method: str, path: str, query: dict[str, str] | None = None, body: Any = None) -> dict[str, Any]:
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"content-type": "application/json"},
-        "multiValueHeaders": {},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {key: [value] for key, value in (query or {}).items()} or None,
-        "pathParameters": None,
-        "requestContext": {"requestId": "api-request", "path": path, "httpMethod": method, "stage": "test"},
-        "body": body if body is None or isinstance(body, str) else json.dumps(body),
-        "isBase64Encoded": False,
-    }
+    return api_gateway_event(method, path, query, body, headers={"content-type": "application/json"})
 
 
 def call(handler: Any, *args: Any, **kwargs: Any) -> tuple[int, Any]:
@@ -110,9 +117,9 @@ def _item(request_id: str, created_at: str) -> dict[str, Any]:
 
 
 def test_history_lists_a_clients_items_newest_first_page_by_page(
-    settings: Settings, store: SqliteHistoryStore, stored_items: list[dict[str, Any]]
+    api_settings: HistoryApiSettings, store: SqliteHistoryStore, stored_items: list[dict[str, Any]]
 ) -> None:
-    handler = history.build(settings, store=store)
+    handler = history.build(api_settings, store=store)
 
     status, first = call(handler, "GET", "/api/predictions", {"clientId": CLIENT, "limit": "2"})
     _, second = call(
@@ -125,9 +132,9 @@ def test_history_lists_a_clients_items_newest_first_page_by_page(
 
 
 def test_history_gets_one_item_and_records_feedback(
-    settings: Settings, store: SqliteHistoryStore, stored_items: list[dict[str, Any]]
+    api_settings: HistoryApiSettings, store: SqliteHistoryStore, stored_items: list[dict[str, Any]]
 ) -> None:
-    handler = history.build(settings, store=store)
+    handler = history.build(api_settings, store=store)
     wanted = stored_items[0]["id"]
 
     got = call(handler, "GET", f"/api/predictions/{wanted}", {"clientId": CLIENT})
@@ -164,14 +171,14 @@ def test_history_gets_one_item_and_records_feedback(
     ],
 )
 def test_history_answers_every_bad_request_with_the_error_table(
-    settings: Settings,
+    api_settings: HistoryApiSettings,
     store: SqliteHistoryStore,
     stored_items: list[dict[str, Any]],
     request_args: tuple[Any, ...],
     status: int,
     code: str,
 ) -> None:
-    answered_status, body = call(history.build(settings, store=store), *request_args)
+    answered_status, body = call(history.build(api_settings, store=store), *request_args)
 
     assert answered_status == status
     assert body["error"]["code"] == code and body["error"]["message"]
@@ -185,9 +192,9 @@ class BrokenStore(SqliteHistoryStore):
         raise RuntimeError("disk on fire at /secret/path")
 
 
-def test_history_hides_unexpected_failures(settings: Settings) -> None:
+def test_history_hides_unexpected_failures(api_settings: HistoryApiSettings) -> None:
     status, body = call(
-        history.build(settings, store=BrokenStore(":memory:")), "GET", "/api/predictions", {"clientId": CLIENT}
+        history.build(api_settings, store=BrokenStore(":memory:")), "GET", "/api/predictions", {"clientId": CLIENT}
     )
 
     assert (status, body) == (500, InternalError().to_body())
@@ -196,8 +203,10 @@ def test_history_hides_unexpected_failures(settings: Settings) -> None:
 # --- persist ---
 
 
-def test_persist_twice_for_one_request_keeps_one_identical_item(settings: Settings, store: SqliteHistoryStore) -> None:
-    handler = persist.build(settings, store=store)
+def test_persist_twice_for_one_request_keeps_one_identical_item(
+    persist_settings: PersistSettings, store: SqliteHistoryStore
+) -> None:
+    handler = persist.build(persist_settings, store=store)
 
     first = handler(state_after_model(), None)
     second = handler(state_after_model(), None)
@@ -207,8 +216,10 @@ def test_persist_twice_for_one_request_keeps_one_identical_item(settings: Settin
     assert len(store.list(CLIENT).items) == 1
 
 
-def test_persist_never_overwrites_another_item_with_the_same_id(settings: Settings, store: SqliteHistoryStore) -> None:
-    handler = persist.build(settings, store=store)
+def test_persist_never_overwrites_another_item_with_the_same_id(
+    persist_settings: PersistSettings, store: SqliteHistoryStore
+) -> None:
+    handler = persist.build(persist_settings, store=store)
     handler(state_after_model(), None)
 
     with pytest.raises(InternalError):
@@ -216,9 +227,10 @@ def test_persist_never_overwrites_another_item_with_the_same_id(settings: Settin
     assert store.get(CLIENT, item_id("request-1"))["createdAt"] == "2024-05-01T12:34:56.789Z"
 
 
-def test_persist_refuses_to_build_without_history_settings() -> None:
+def test_persist_refuses_to_start_without_history_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HISTORY_BACKEND", raising=False)
     with pytest.raises(ConfigError, match="HISTORY_BACKEND"):
-        persist.build(Settings())
+        cold_start(persist.build, PersistSettings)(state_after_model(), None)
 
 
 # --- invoke_model (the AWS edge stubbed with botocore's own Stubber) ---
@@ -230,15 +242,15 @@ def model_state() -> dict[str, Any]:
     return {**state, "tensor": encode_tensor(np.zeros((28, 28), dtype=np.float32))}
 
 
-def stubbed_invoke(settings: Settings) -> tuple[Any, Stubber]:
-    from functions.core.model_endpoint import sagemaker_runtime_client
+def stubbed_invoke() -> tuple[Any, Stubber]:
+    from functions.core.sagemaker_client import sagemaker_runtime_client
 
     client = sagemaker_runtime_client()
-    return invoke_model.build(settings, client_for=lambda _read_timeout: client), Stubber(client)
+    return invoke_model.build(INVOKE_MODEL_SETTINGS, client_for=lambda _read_timeout: client), Stubber(client)
 
 
-def test_invoke_model_passes_the_prediction_on_instead_of_the_tensor(settings: Settings) -> None:
-    handler, stubber = stubbed_invoke(settings)
+def test_invoke_model_passes_the_prediction_on_instead_of_the_tensor() -> None:
+    handler, stubber = stubbed_invoke()
     answer = {
         "predictions": [{"probabilities": [0.0] * 9 + [1.0], "digit": 9, "confidence": 1.0}],
         "modelVersion": "v7",
@@ -260,9 +272,9 @@ def test_invoke_model_passes_the_prediction_on_instead_of_the_tensor(settings: S
     assert "tensor" not in result and set(result["timingsMs"]) == {"validate", "preprocess", "invokeModel"}
 
 
-def test_invoke_model_flags_a_prediction_below_the_threshold_as_unsure(settings: Settings) -> None:
-    handler, stubber = stubbed_invoke(settings)
-    unsure = settings.low_confidence_threshold - 0.01
+def test_invoke_model_flags_a_prediction_below_the_threshold_as_unsure(persist_settings: PersistSettings) -> None:
+    handler, stubber = stubbed_invoke()
+    unsure = INVOKE_MODEL_SETTINGS.low_confidence_threshold - 0.01
     probabilities = [(1 - unsure) / 9] * 9 + [unsure]
     answer = {"predictions": [{"probabilities": probabilities, "digit": 9, "confidence": unsure}], "modelVersion": "v7"}
     stubber.add_response(
@@ -274,7 +286,7 @@ def test_invoke_model_flags_a_prediction_below_the_threshold_as_unsure(settings:
 
     assert result["prediction"]["lowConfidence"] is True
     assert (
-        persist.build(settings, store=SqliteHistoryStore(":memory:"))(
+        persist.build(persist_settings, store=SqliteHistoryStore(":memory:"))(
             {**result, "thumbnail": model_state()["thumbnail"]}, None
         )["lowConfidence"]
         is True
@@ -293,9 +305,9 @@ def test_invoke_model_flags_a_prediction_below_the_threshold_as_unsure(settings:
     ],
 )
 def test_invoke_model_maps_sagemaker_errors(
-    settings: Settings, code: str, status: int, extra: dict[str, Any], expected: type[Exception]
+    code: str, status: int, extra: dict[str, Any], expected: type[Exception]
 ) -> None:
-    handler, stubber = stubbed_invoke(settings)
+    handler, stubber = stubbed_invoke()
     stubber.add_client_error("invoke_endpoint", service_error_code=code, http_status_code=status, modeled_fields=extra)
 
     with stubber, pytest.raises(expected) as raised:
@@ -303,8 +315,8 @@ def test_invoke_model_maps_sagemaker_errors(
     assert type(raised.value) is expected
 
 
-def test_invoke_model_answers_internal_error_for_a_malformed_model_answer(settings: Settings) -> None:
-    handler, stubber = stubbed_invoke(settings)
+def test_invoke_model_answers_internal_error_for_a_malformed_model_answer() -> None:
+    handler, stubber = stubbed_invoke()
     stubber.add_response(
         "invoke_endpoint", {"Body": io.BytesIO(b'{"predictions": []}'), "ContentType": "application/json"}
     )
@@ -322,9 +334,9 @@ def png(side: int) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def test_validate_ignores_unknown_fields_and_passes_the_upload_on(settings: Settings) -> None:
+def test_validate_ignores_unknown_fields_and_passes_the_upload_on() -> None:
     image = png(40)
-    result = validate.build(settings)(
+    result = validate.build(VALIDATE_SETTINGS)(
         {"requestId": "r", "request": {"image": f"data:image/png;base64,{image}", "clientId": CLIENT, "extra": 1}}, None
     )
 
@@ -334,9 +346,9 @@ def test_validate_ignores_unknown_fields_and_passes_the_upload_on(settings: Sett
     assert result["createdAt"].endswith("Z") and len(result["createdAt"]) == 24
 
 
-def test_an_unexpected_failure_leaves_the_handler_as_a_bare_internal_error(settings: Settings) -> None:
+def test_an_unexpected_failure_leaves_the_handler_as_a_bare_internal_error(persist_settings: PersistSettings) -> None:
     with pytest.raises(InternalError) as raised:
-        persist.build(settings, store=BrokenStore(":memory:"))(state_after_model(), None)
+        persist.build(persist_settings, store=BrokenStore(":memory:"))(state_after_model(), None)
     assert str(raised.value) == InternalError.default_message
 
 

@@ -25,9 +25,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from functions.core.config import LOG_LEVELS, Need
+from functions.core.config import LOG_LEVELS, InvokeModelSettings, ValidateSettings
+from functions.core.model_wire import model_request_body
 from functions.core.observability import QUIET_LIBRARIES, Observability
-from functions.core.predictions import encode_tensor, model_request_body
+from functions.core.predictions import encode_tensor
 from functions.handlers import invoke_model, validate
 from functions.handlers._runtime import cold_start
 from local.sagemaker_endpoint import LocalSageMakerEndpoint
@@ -98,7 +99,7 @@ def test_given_debug_logging_when_a_handler_calls_aws_then_no_credential_or_imag
     # logs finding) this test's credentials instead of reusing another test's.
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     # The module's own entry point, fresh: it reads the environment and builds on its first call.
-    handler = cold_start(invoke_model.build, (Need.MODEL.value,))
+    handler = cold_start(invoke_model.build, InvokeModelSettings)
 
     result = handler({"requestId": "request-1", "tensor": encode_tensor(TENSOR)}, None)
 
@@ -118,7 +119,7 @@ def test_given_debug_logging_when_a_handler_opens_an_upload_then_no_image_chunk_
 ) -> None:
     monkeypatch.setenv("LOG_LEVEL", "DEBUG")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", f"log-secrets-{uuid.uuid4().hex}")
-    handler = cold_start(validate.build)
+    handler = cold_start(validate.build, ValidateSettings)
     upload = base64.b64encode(encode(Image.fromarray((TENSOR * 255).astype(np.uint8)), "PNG")).decode()
 
     state = handler({"requestId": "request-2", "request": {"image": upload, "clientId": "client-1"}}, None)

@@ -8,7 +8,7 @@ DynamoDB's TTL delete old items.
 Stored form: every field of the item is an attribute, except two that are
 stored smaller so that even the largest prediction item stays within 1 KB, one
 write unit, for the table and for the index ("DynamoDB item sizes and
-formats"; checked by tests/unit/history/test_item_size.py):
+formats"; checked by tests/integration/history/test_item_size.py):
 
 - ``thumbnail``, when it is the canonical base64 of a 28x28 uint8 image, is
   binary: the box around its non-zero pixels, deflated when that is smaller.
@@ -26,8 +26,13 @@ shortest repr, so they come back bit for bit) and come out as plain ints and
 floats. Magnitudes below DynamoDB's smallest number (1e-130), which only a
 probability can reach, are stored as 0.
 
-Errors other than a failed condition (throttling, 5xx, validation) propagate
-as botocore's ``ClientError`` so that the workflow can retry them.
+Errors are the error table's, never botocore's (the port lists them):
+DynamoDB's throttling, once the client's own attempts are spent, is
+``Throttled`` (the workflow retries Persist on it, and the API answers 429); so
+are its 5xx, lost connections and timeouts, with a message that says the
+history is busy; any other failure (a missing table, a validation error, no
+credentials) is ``InternalError``. The botocore error stays chained as the
+cause, for the log.
 
 Deleting: one item with ``DeleteItem`` on a condition that it exists and is
 the asking client's; a whole history by querying the client's index for ids
@@ -44,16 +49,18 @@ import json
 import math
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from functions.core.errors import BadRequest, NotFound, Throttled
+from functions.core.errors import BadRequest, InternalError, NotFound, Throttled
 from functions.core.history.port import (
     BAD_CURSOR_MESSAGE,
     DEFAULT_LIMIT,
@@ -68,11 +75,14 @@ from functions.core.history.port import (
     is_key,
 )
 from functions.core.history.table import (
+    CLIENT_KEY,
     CREATED_AT,
     HASH_KEY,
     INDEX_BY_CLIENT,
+    KEY_ATTRIBUTES,
     LISTED_ATTRIBUTES,
     ORDER_KEY,
+    STRING,
     THUMBNAIL,
     TTL_ATTRIBUTE,
 )
@@ -81,7 +91,6 @@ from functions.core.limits import SIDE
 _INTERNAL_ATTRIBUTES = (TTL_ATTRIBUTE, ORDER_KEY)
 # A packed thumbnail: kind, then top, left, height and width of its non-zero box.
 _RAW_BOX, _DEFLATED_BOX = 0, 1
-_KEY_ATTRIBUTES = ("id", "clientId", ORDER_KEY)  # table key + index key: a position in the index
 _SMALLEST_NUMBER = Decimal("1e-130")
 _SECONDS_PER_DAY = 86_400
 _CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -92,11 +101,36 @@ BATCH_WRITE_MAX_ITEMS = 25
 BATCH_WRITE_ATTEMPTS = 5
 BATCH_WRITE_FIRST_BACKOFF_SECONDS = 0.05
 UNPROCESSED_MESSAGE = "Your history is busy right now: part of it is not cleared yet. Please try again."
+# DynamoDB's throttling codes, and its own failures worth another try (its
+# error reference, "Error handling with DynamoDB": HTTP 500/503).
+THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
+SERVER_ERROR_CODES = frozenset({"InternalServerError", "ServiceUnavailable"})
+STORE_BUSY_MESSAGE = "The history is busy right now. Please try again shortly."
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 AttributeMap = dict[str, Any]
+
+
+@contextmanager
+def _as_store_errors() -> Iterator[None]:
+    """botocore's failures in the error table's terms (see the module's docstring)."""
+    try:
+        yield
+    except ClientError as error:
+        code = _error_code(error)
+        if code in THROTTLING_CODES:
+            raise Throttled() from error
+        if code in SERVER_ERROR_CODES:
+            raise Throttled(STORE_BUSY_MESSAGE) from error
+        raise InternalError() from error
+    except (BotocoreConnectionError, HTTPClientError) as error:
+        # The write may have happened (an answer lost, a read timeout): the
+        # workflow's retry meets its own item and answers it, never a duplicate.
+        raise Throttled(STORE_BUSY_MESSAGE) from error
+    except BotoCoreError as error:
+        raise InternalError() from error
 
 
 class DynamoDbHistoryStore:
@@ -110,6 +144,7 @@ class DynamoDbHistoryStore:
         self._client = client if client is not None else boto3.client("dynamodb")
         self._ttl_days = ttl_days
 
+    @_as_store_errors()
     def put_new(self, item: Item) -> Item:
         check_item(item)
         attributes = stored_attributes(item, self._ttl_days)
@@ -118,7 +153,7 @@ class DynamoDbHistoryStore:
             self._client.put_item(
                 TableName=self._table,
                 Item=attributes,
-                ConditionExpression="attribute_not_exists(id)",
+                ConditionExpression=f"attribute_not_exists({HASH_KEY})",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
@@ -130,15 +165,17 @@ class DynamoDbHistoryStore:
             return existing
         return stored
 
+    @_as_store_errors()
     def get(self, client_id: str, item_id: str) -> Item:
         if not is_key(item_id):
             raise NotFound()
         response = self._client.get_item(TableName=self._table, Key={HASH_KEY: {"S": item_id}}, ConsistentRead=True)
         attributes = response.get("Item")
-        if attributes is None or attributes["clientId"] != {"S": client_id}:
+        if attributes is None or attributes[CLIENT_KEY] != {STRING: client_id}:
             raise NotFound()
         return _from_attributes(attributes)
 
+    @_as_store_errors()
     def list(self, client_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page:
         check_limit(limit)
         start_key = _start_key(client_id, cursor)
@@ -159,9 +196,10 @@ class DynamoDbHistoryStore:
         page = found[:limit]
         next_cursor = None
         if len(found) > limit:
-            next_cursor = encode_cursor({name: page[-1][name]["S"] for name in _KEY_ATTRIBUTES})
+            next_cursor = encode_cursor({name: page[-1][name]["S"] for name in KEY_ATTRIBUTES})
         return Page(items=[_from_attributes(attributes) for attributes in page], next_cursor=next_cursor)
 
+    @_as_store_errors()
     def set_feedback(self, client_id: str, item_id: str, label: int) -> Item:
         check_label(label)
         if not is_key(item_id):
@@ -171,7 +209,7 @@ class DynamoDbHistoryStore:
                 TableName=self._table,
                 Key={HASH_KEY: {"S": item_id}},
                 UpdateExpression="SET feedbackLabel = :label",
-                ConditionExpression="attribute_exists(id) AND clientId = :client",
+                ConditionExpression=f"attribute_exists({HASH_KEY}) AND {CLIENT_KEY} = :client",
                 ExpressionAttributeValues={":label": {"N": str(label)}, ":client": {"S": client_id}},
                 ReturnValues="ALL_NEW",
             )
@@ -181,6 +219,7 @@ class DynamoDbHistoryStore:
             raise
         return _from_attributes(response["Attributes"])
 
+    @_as_store_errors()
     def delete(self, client_id: str, item_id: str) -> None:
         if not is_key(item_id):
             raise NotFound()
@@ -189,7 +228,7 @@ class DynamoDbHistoryStore:
                 TableName=self._table,
                 Key={HASH_KEY: {"S": item_id}},
                 # Without attribute_exists, deleting a missing item succeeds silently.
-                ConditionExpression="attribute_exists(id) AND clientId = :client",
+                ConditionExpression=f"attribute_exists({HASH_KEY}) AND {CLIENT_KEY} = :client",
                 ExpressionAttributeValues={":client": {"S": client_id}},
             )
         except ClientError as error:
@@ -202,10 +241,11 @@ class DynamoDbHistoryStore:
         return {
             "TableName": self._table,
             "IndexName": INDEX_BY_CLIENT,
-            "KeyConditionExpression": "clientId = :client",
+            "KeyConditionExpression": f"{CLIENT_KEY} = :client",
             "ExpressionAttributeValues": {":client": {"S": client_id}},
         }
 
+    @_as_store_errors()
     def clear(self, client_id: str) -> int:
         if not is_key(client_id):
             return 0
@@ -243,17 +283,13 @@ def create_table(client: Any, table_name: str) -> None:
     stack's DynamoDB mode. The Pulumi storage component declares the same."""
     client.create_table(
         TableName=table_name,
-        AttributeDefinitions=[
-            {"AttributeName": "id", "AttributeType": "S"},
-            {"AttributeName": "clientId", "AttributeType": "S"},
-            {"AttributeName": ORDER_KEY, "AttributeType": "S"},
-        ],
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": STRING} for name in KEY_ATTRIBUTES],
         KeySchema=[{"AttributeName": HASH_KEY, "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
             {
                 "IndexName": INDEX_BY_CLIENT,
                 "KeySchema": [
-                    {"AttributeName": "clientId", "KeyType": "HASH"},
+                    {"AttributeName": CLIENT_KEY, "KeyType": "HASH"},
                     {"AttributeName": ORDER_KEY, "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(LISTED_ATTRIBUTES)},
@@ -274,9 +310,9 @@ def _start_key(client_id: str, cursor: str | None) -> AttributeMap | None:
     position = decode_cursor(cursor)
     if (
         not isinstance(position, dict)
-        or sorted(position) != sorted(_KEY_ATTRIBUTES)
+        or sorted(position) != sorted(KEY_ATTRIBUTES)
         or not all(isinstance(value, str) and value for value in position.values())
-        or position["clientId"] != client_id
+        or position[CLIENT_KEY] != client_id
     ):
         raise BadRequest(BAD_CURSOR_MESSAGE)
     return {name: {"S": value} for name, value in position.items()}

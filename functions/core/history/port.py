@@ -2,7 +2,16 @@
 
 Adapters: ``functions.core.history.sqlite_store.SqliteHistoryStore`` (the local
 stack's default) and ``functions.core.history.dynamodb_store.DynamoDbHistoryStore``
-(AWS). Both pass the same contract tests in ``tests/unit/history``.
+(AWS). Both pass the same contract tests in ``tests/integration/history``.
+
+Errors: the port owns them. Every method raises only the error table's
+exceptions (``functions.core.errors``), as each method lists below, whatever
+keeps the data; none of a storage library's own errors crosses the port. Besides
+what a method lists, any method may raise ``Throttled`` (the storage is
+throttling, failing for a moment, unreachable or too slow: worth another try,
+which may meet an earlier attempt's write done after all) and ``InternalError``
+(any other failure of the storage, such as a missing table; not worth another
+try). The storage's own error stays chained as the cause, for the log.
 
 An item is the contract's prediction item, a plain JSON-ready dict with at least
 ``id``, ``clientId`` and ``createdAt``. ``createdAt`` is ISO 8601 UTC with
@@ -51,14 +60,12 @@ class Page:
 
 class HistoryStore(Protocol):
     def put_new(self, item: Item) -> Item:
-        """Stores a new item once. Idempotent on ``id``: storing an identical
-        item again returns the stored one; a *different* item with an existing
-        id raises ``functions.core.errors.BadRequest`` and changes nothing.
-        An item without an ``id`` and a ``clientId`` (strings of 1 to
-        ``MAX_KEY_BYTES`` bytes), with a
-        ``createdAt`` not in the form above, or with a non-finite number, is a
-        ``BadRequest``.
-        Returns the stored item."""
+        """Stores a new item once and returns the stored item. Idempotent on
+        ``id``: storing an identical item again returns the stored one; a
+        *different* item with an existing id raises ``BadRequest`` and changes
+        nothing. An item without an ``id`` and a ``clientId`` (strings of 1 to
+        ``MAX_KEY_BYTES`` bytes), with a ``createdAt`` not in the form above,
+        or with a non-finite number, is a ``BadRequest``."""
         ...
 
     def get(self, client_id: str, item_id: str) -> Item:
@@ -66,11 +73,11 @@ class HistoryStore(Protocol):
         ...
 
     def list(self, client_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page:
-        """A client's items, newest first. Items with the same ``createdAt``
-        come in an order that is stable from page to page (SQLite: ``id``
-        descending; DynamoDB: the index's own order). ``limit`` outside 1-100
-        or a bad cursor raises ``BadRequest``. ``next_cursor`` is None exactly
-        when no item follows."""
+        """A client's items, newest first; items with the same ``createdAt``
+        by ``id``, descending (both adapters sort on ``createdAt`` then ``id``),
+        so the order is the same from page to page. ``limit`` outside 1-100
+        or a bad cursor raises ``BadRequest``.
+        ``next_cursor`` is None exactly when no item follows."""
         ...
 
     def set_feedback(self, client_id: str, item_id: str, label: int) -> Item:
@@ -89,10 +96,9 @@ class HistoryStore(Protocol):
         """Removes every item of this client, and no other client's; returns
         how many it removed (0 for a client without items). DynamoDB finds the
         items through its eventually consistent index: an item stored a moment
-        before may be missed, and a later ``clear`` removes it. Raises
-        ``functions.core.errors.Throttled`` when DynamoDB keeps refusing part of
-        the work after a few retries (some items may be gone by then: calling
-        again finishes the job)."""
+        before may be missed, and a later ``clear`` removes it. ``Throttled``
+        also when DynamoDB keeps refusing part of the work after a few retries
+        (some items may be gone by then: calling again finishes the job)."""
         ...
 
 

@@ -8,6 +8,10 @@ connection per store guarded by a lock for the threads of a process; between
 processes SQLite's own file locks, a generous busy timeout, and writes that
 take the write lock up front (``BEGIN IMMEDIATE``) so a read-then-write never
 has to be retried halfway.
+
+Errors: besides what the port lists, any failure of SQLite itself (a full disk,
+a file still locked after the busy timeout) is ``InternalError``, with
+SQLite's error chained as its cause.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from functions.core.errors import BadRequest, NotFound
+from functions.core.errors import BadRequest, InternalError, NotFound
 from functions.core.history.port import (
     BAD_CURSOR_MESSAGE,
     DEFAULT_LIMIT,
@@ -48,6 +52,14 @@ _SCHEMA = (
 )
 
 
+@contextmanager
+def _as_store_errors() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise InternalError() from error
+
+
 class SqliteHistoryStore:
     def __init__(self, path: str | Path) -> None:
         self._lock = threading.Lock()
@@ -67,6 +79,7 @@ class SqliteHistoryStore:
         with self._lock:
             self._connection.close()
 
+    @_as_store_errors()
     def put_new(self, item: Item) -> Item:
         check_item(item)
         stored = _from_json(_to_json(item))
@@ -84,10 +97,12 @@ class SqliteHistoryStore:
             raise BadRequest(DUPLICATE_ID_MESSAGE)
         return existing
 
+    @_as_store_errors()
     def get(self, client_id: str, item_id: str) -> Item:
         with self._lock:
             return _from_json(self._item_json(self._connection, client_id, item_id))
 
+    @_as_store_errors()
     def list(self, client_id: str, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> Page:
         check_limit(limit)
         after = _position(cursor)
@@ -104,6 +119,7 @@ class SqliteHistoryStore:
         next_cursor = encode_cursor([page[-1][1], page[-1][2]]) if len(rows) > limit else None
         return Page(items=[_from_json(row[0]) for row in page], next_cursor=next_cursor)
 
+    @_as_store_errors()
     def set_feedback(self, client_id: str, item_id: str, label: int) -> Item:
         check_label(label)
         with self._lock, self._write() as connection:
@@ -112,6 +128,7 @@ class SqliteHistoryStore:
             connection.execute("UPDATE items SET item = ? WHERE id = ?", (_to_json(item), item_id))
         return item
 
+    @_as_store_errors()
     def delete(self, client_id: str, item_id: str) -> None:
         with self._lock, self._write() as connection:
             deleted = connection.execute(
@@ -120,6 +137,7 @@ class SqliteHistoryStore:
         if not deleted:
             raise NotFound()
 
+    @_as_store_errors()
     def clear(self, client_id: str) -> int:
         with self._lock, self._write() as connection:
             return int(connection.execute("DELETE FROM items WHERE client_id = ?", (client_id,)).rowcount)

@@ -20,10 +20,11 @@ from botocore.stub import Stubber
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.core.errors import BadRequest, NotFound, Throttled
+from functions.core.errors import BadRequest, InternalError, NotFound, Throttled
 from functions.core.history.dynamodb_store import (
     BATCH_WRITE_ATTEMPTS,
     BATCH_WRITE_MAX_ITEMS,
+    STORE_BUSY_MESSAGE,
     DynamoDbHistoryStore,
 )
 from functions.core.history.port import HistoryStore, Item, encode_cursor
@@ -450,16 +451,17 @@ def test_given_a_sqlite_store_when_closed_and_reopened_then_items_and_feedback_a
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_given_a_sqlite_store_when_items_share_a_timestamp_then_ties_are_listed_by_id_descending(
-    tmp_path: Path, client_id: str, make_item: MakeItem
+def test_given_items_that_share_a_timestamp_when_listed_then_ties_come_by_id_descending(
+    store: HistoryStore, client_id: str, make_item: MakeItem
 ) -> None:
-    store = SqliteHistoryStore(tmp_path / "history.db")
+    """The order the port documents, on both adapters (DynamoDB: the index's
+    sort key is ``createdAt#id``)."""
     tied = [make_item(client_id, offset_ms=1, id=item_id) for item_id in ("b", "c", "a")]
     for item in tied:
         store.put_new(item)
+    settle(store, client_id, len(tied))
 
     assert [ids(page) for page in all_pages(store, client_id, 2)] == [["c", "b"], ["a"]]
-    store.close()
 
 
 def test_given_one_sqlite_store_when_many_threads_write_at_once_then_no_item_is_lost(
@@ -589,9 +591,11 @@ def test_given_a_cursor_of_another_client_when_listed_on_dynamodb_then_bad_reque
         store.list(client_id + "-other", cursor=cursor)
 
 
-def test_given_a_missing_table_when_used_then_the_dynamodb_error_propagates_rather_than_not_found(
+def test_given_a_missing_table_when_used_then_an_internal_error_rather_than_not_found(
     dynamodb_client: Any, client_id: str, make_item: MakeItem
 ) -> None:
+    """No botocore error crosses the port: a missing table is ``InternalError``
+    (not worth a retry), with DynamoDB's error chained for the log."""
     store = DynamoDbHistoryStore("NoSuchTable", dynamodb_client)
 
     for call in (
@@ -602,33 +606,43 @@ def test_given_a_missing_table_when_used_then_the_dynamodb_error_propagates_rath
         lambda: store.delete(client_id, "some-id"),
         lambda: store.clear(client_id),
     ):
-        with pytest.raises(ClientError) as raised:
+        with pytest.raises(InternalError) as raised:
             call()
-        assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        assert isinstance(raised.value.__cause__, ClientError)
+        assert raised.value.__cause__.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
 @pytest.mark.parametrize(
-    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError"]
+    ("code", "message"),
+    [
+        ("ProvisionedThroughputExceededException", Throttled.default_message),
+        ("ThrottlingException", Throttled.default_message),
+        ("InternalServerError", STORE_BUSY_MESSAGE),
+    ],
 )
-def test_given_dynamodb_throttles_or_fails_when_writing_then_the_error_propagates_for_a_retry(
-    dynamodb_client: Any, history_table: str, client_id: str, make_item: MakeItem, code: str
+def test_given_dynamodb_throttles_or_fails_when_writing_then_throttled_for_a_retry(
+    dynamodb_client: Any, history_table: str, client_id: str, make_item: MakeItem, code: str, message: str
 ) -> None:
+    """DynamoDB's throttling and 5xx, once the client's own attempts are spent,
+    are ``Throttled``: the workflow retries Persist on it, the API answers 429
+    ("Error handling with DynamoDB": throttling and 500/503 are worth a retry)."""
     store = DynamoDbHistoryStore(history_table, dynamodb_client)
     with Stubber(dynamodb_client) as stubber:  # the only way to make DynamoDB Local throttle
         stubber.add_client_error("put_item", service_error_code=code, http_status_code=400)
         stubber.add_client_error("update_item", service_error_code=code, http_status_code=500)
         stubber.add_client_error("delete_item", service_error_code=code, http_status_code=400)
 
-        with pytest.raises(ClientError) as on_put:
+        with pytest.raises(Throttled) as on_put:
             store.put_new(make_item(client_id))
-        with pytest.raises(ClientError) as on_feedback:
+        with pytest.raises(Throttled) as on_feedback:
             store.set_feedback(client_id, "some-id", 1)
-        with pytest.raises(ClientError) as on_delete:
+        with pytest.raises(Throttled) as on_delete:
             store.delete(client_id, "some-id")
 
-    assert on_put.value.response["Error"]["Code"] == code
-    assert on_feedback.value.response["Error"]["Code"] == code
-    assert on_delete.value.response["Error"]["Code"] == code
+    for raised in (on_put, on_feedback, on_delete):
+        assert raised.value.message == message
+        assert isinstance(raised.value.__cause__, ClientError)
+        assert raised.value.__cause__.response["Error"]["Code"] == code
 
 
 def test_given_a_history_larger_than_one_query_page_when_cleared_then_every_page_is_deleted(

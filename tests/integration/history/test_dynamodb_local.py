@@ -17,6 +17,8 @@ from local.dynamodb_local import (
     start,
 )
 
+pytestmark = pytest.mark.java
+
 
 def test_given_the_npm_install_then_the_jar_and_its_native_libraries_are_on_disk() -> None:
     jar = find_jar()

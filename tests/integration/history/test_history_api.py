@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.stub import Stubber
 
-from functions.core.config import Settings
+from functions.core.config import DynamoDbHistory, HistoryApiSettings, HistoryLocation, SqliteHistory
 from functions.core.errors import NotFound, Throttled
 from functions.core.history.dynamodb_store import BATCH_WRITE_ATTEMPTS, DynamoDbHistoryStore
 from functions.core.history.port import HistoryStore, Item
 from functions.handlers import history
 from functions.handlers._runtime import Handler
-from tests.unit.history.test_store_contract import listed_once_settled
+from tests.integration.history.test_store_contract import listed_once_settled
+from tests.support.api_events import api_gateway_event
+from tests.support.history_items import TTL_DAYS
 
 MakeItem = Callable[..., Item]
 
@@ -27,29 +30,22 @@ def quiet_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
 
 
-SETTINGS = Settings(log_level="WARNING")  # the store is given: no backend to configure
+QUIET = "WARNING"
 
 
 @pytest.fixture
-def api(store: HistoryStore) -> Handler:
-    return history.build(SETTINGS, store=store)
+def api(store: HistoryStore, backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Handler:
+    """The history Lambda over ``store``, with settings that name that same store."""
+    location: HistoryLocation = (
+        SqliteHistory(path=str(tmp_path / "history.db"))
+        if backend == "sqlite"
+        else DynamoDbHistory(table=request.getfixturevalue("history_table"), ttl_days=TTL_DAYS)
+    )
+    return history.build(HistoryApiSettings(log_level=QUIET, history=location), store=store)
 
 
 def delete(handler: Handler, path: str, query: dict[str, str] | None) -> dict[str, Any]:
-    event = {
-        "resource": "/api/predictions" if path == "/api/predictions" else "/api/predictions/{id}",
-        "path": path,
-        "httpMethod": "DELETE",
-        "headers": {},
-        "multiValueHeaders": {},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {key: [value] for key, value in (query or {}).items()} or None,
-        "pathParameters": None,
-        "requestContext": {"requestId": "api-request", "path": path, "httpMethod": "DELETE", "stage": "test"},
-        "body": None,
-        "isBase64Encoded": False,
-    }
-    response: dict[str, Any] = handler(event, None)
+    response: dict[str, Any] = handler(api_gateway_event("DELETE", path, query), None)
     return response
 
 
@@ -108,7 +104,8 @@ def test_given_no_valid_client_id_when_deleting_then_bad_request(
 def test_given_dynamodb_keeps_refusing_deletes_when_clearing_then_429_throttled(
     dynamodb_client: Any, history_table: str, client_id: str
 ) -> None:
-    handler = history.build(SETTINGS, store=DynamoDbHistoryStore(history_table, dynamodb_client))
+    settings = HistoryApiSettings(log_level=QUIET, history=DynamoDbHistory(table=history_table))
+    handler = history.build(settings, store=DynamoDbHistoryStore(history_table, dynamodb_client))
     unprocessed = {history_table: [{"DeleteRequest": {"Key": {"id": {"S": "a"}}}}]}
     with Stubber(dynamodb_client) as stubber:
         stubber.add_response("query", {"Items": [{"id": {"S": "a"}}]})

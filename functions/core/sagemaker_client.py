@@ -1,5 +1,5 @@
-"""The model behind SageMaker's InvokeEndpoint, and its failures in the error
-table's terms.
+"""The client of the model behind SageMaker's InvokeEndpoint, and its failures
+in the error table's terms.
 
 The boto3 ``sagemaker-runtime`` client makes exactly one attempt per call, and
 its read timeout is what the task has left (``functions/core/deadline.py``),
@@ -33,7 +33,7 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from functions.core.deadline import Deadline
 from functions.core.errors import InternalError, ModelUnavailable
-from functions.core.predictions import ModelPrediction, model_request_body, parse_model_response
+from functions.core.model_wire import ModelPrediction, model_request_body, parse_model_response
 
 CONNECT_TIMEOUT_SECONDS = 1.0
 # The longest wait for one answer: a serverless cold start that takes longer is
@@ -75,7 +75,9 @@ def read_timeout_for(deadline: Deadline) -> float | None:
     return math.floor(budget / READ_TIMEOUT_STEP_SECONDS) * READ_TIMEOUT_STEP_SECONDS
 
 
-class SageMakerModel:
+class SageMakerClient:
+    """The model's predictions through one endpoint's InvokeEndpoint."""
+
     def __init__(self, client_for: ClientForTimeout, endpoint_name: str) -> None:
         """``client_for(read_timeout)``: a sagemaker-runtime client with that read timeout."""
         self._client_for = client_for

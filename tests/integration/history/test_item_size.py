@@ -25,7 +25,7 @@ from functions.core.imaging import BOX, preprocess, thumbnail_base64
 from functions.core.limits import SIDE
 from functions.core.predictions import CLIENT_ID
 from tests.imagegen import mnist_digit, mnist_png
-from tests.unit.history.conftest import TTL_DAYS, created_at
+from tests.support.history_items import TTL_DAYS, created_at
 
 KB = 1024
 LONGEST_CLIENT_ID = "c" * 64
