@@ -95,6 +95,7 @@ def current_runtime(checkout: Path = ROOT) -> Runtime:
 
 def lambda_like_runtime(checkout: Path = ROOT, function_bytecode: bool = True) -> Runtime:
     """Python 3.12, an x86_64 twin of the layer, the function code as deployed."""
+    from components.lambda_function import LAYER_PACKAGES
     from components.layer_builder import (
         LayerSpec,
         build_function_code,
@@ -102,7 +103,6 @@ def lambda_like_runtime(checkout: Path = ROOT, function_bytecode: bool = True) -
         find_target_python,
         pinned_requirements,
     )
-    from components.workflow import LAYER_PACKAGES
 
     cache = ROOT / ".cache" / "bench"
     spec = LayerSpec(
@@ -115,8 +115,8 @@ def lambda_like_runtime(checkout: Path = ROOT, function_bytecode: bool = True) -
 
 
 def lambda_environment(endpoint_url: str) -> dict[str, str]:
-    """The functions' environment on AWS (components/workflow.py), pointed at the stub."""
-    from components.workflow import RUNTIME_ENVIRONMENT
+    """The functions' environment on AWS (components/lambda_function.py), pointed at the stub."""
+    from components.lambda_function import RUNTIME_ENVIRONMENT
 
     return {
         **RUNTIME_ENVIRONMENT,
@@ -177,8 +177,9 @@ def first_events() -> dict[str, Any]:
     preprocess, the stub's prediction, a history page request."""
     from PIL import Image, ImageDraw
 
-    from functions.core.config import Settings
+    from functions.core.config import PreprocessSettings, ValidateSettings
     from functions.handlers import preprocess, validate
+    from tests.support.api_events import api_gateway_event
 
     canvas = Image.new("L", (280, 280), 255)
     ImageDraw.Draw(canvas).line([(60, 60), (220, 60), (120, 240)], fill=0, width=18)
@@ -189,8 +190,8 @@ def first_events() -> dict[str, Any]:
         "request": {"image": base64.b64encode(png.getvalue()).decode(), "clientId": "bench"},
     }
     with redirect_stdout(io.StringIO()):  # their metrics, printed for CloudWatch
-        validated = validate.build(Settings(log_level="ERROR"))(request, None)
-        preprocessed = preprocess.build(Settings(log_level="ERROR"))(validated, None)
+        validated = validate.build(ValidateSettings(log_level="ERROR"))(request, None)
+        preprocessed = preprocess.build(PreprocessSettings(log_level="ERROR"))(validated, None)
     prediction = {**STUB_DIGIT, "modelVersion": "bench", "lowConfidence": False}
     page_query = {"clientId": "bench", "limit": "20"}
     return {
@@ -198,25 +199,7 @@ def first_events() -> dict[str, Any]:
         "preprocess": validated,
         "invoke_model": preprocessed,
         "persist": {**{k: v for k, v in preprocessed.items() if k != "tensor"}, "prediction": prediction},
-        "history": {
-            "resource": "/api/predictions",
-            "path": "/api/predictions",
-            "httpMethod": "GET",
-            "headers": {},
-            "multiValueHeaders": {},
-            "queryStringParameters": page_query,
-            "multiValueQueryStringParameters": {key: [value] for key, value in page_query.items()},
-            "pathParameters": None,
-            "stageVariables": None,
-            "body": None,
-            "isBase64Encoded": False,
-            "requestContext": {
-                "requestId": "cold-start",
-                "path": "/api/predictions",
-                "httpMethod": "GET",
-                "stage": "api",
-            },
-        },
+        "history": api_gateway_event("GET", "/api/predictions", page_query, request_id="cold-start"),
     }
 
 

@@ -46,8 +46,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.lambda_function import RUNTIME_ENVIRONMENT
 from components.settings import StackSettings
-from components.workflow import RUNTIME_ENVIRONMENT, SAMPLING_FIXED_RATE, SAMPLING_RESERVOIR_PER_SECOND
+from components.workflow import SAMPLING_FIXED_RATE, SAMPLING_RESERVOIR_PER_SECOND
 from tools.stacks import stack_settings
 from workflows.definition import TASKS
 
@@ -209,7 +210,8 @@ def measure(runs: int) -> Measured:
     from bench.in_process import workflow_handlers
     from bench.timing import median_ms
     from functions.core.history.dynamodb_store import item_size, stored_attributes
-    from functions.core.predictions import decode_tensor, model_request_body
+    from functions.core.model_wire import model_request_body
+    from functions.core.predictions import decode_tensor
     from model.inference import JSON_CONTENT_TYPE, load_model, transform_fn
 
     events = first_events()

@@ -22,7 +22,6 @@ import pulumi_random as random
 
 from components import api_templates as templates
 from components.iam import account_id, allow, role_with_policy
-from components.settings import StackSettings
 from functions.core.api_contract import FEEDBACK_SCHEMA, PREDICTION_REQUEST_SCHEMA
 from functions.core.errors import ERROR_TABLE, error_body
 
@@ -60,6 +59,20 @@ class OriginHeader:
     value: pulumi.Output[str]
 
 
+@dataclass(frozen=True)
+class ApiArgs:
+    """What the API takes from the stack settings."""
+
+    stack: str
+    region: str
+    name_prefix: str
+    log_retention_days: int
+    throttle_rate_limit: float
+    throttle_burst_limit: int
+    # Where WAF is enabled, the stage answers only calls that come through CloudFront.
+    waf_enabled: bool
+
+
 class Api(pulumi.ComponentResource):
     rest_api: aws.apigateway.RestApi
     stage: aws.apigateway.Stage
@@ -71,54 +84,71 @@ class Api(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: StackSettings,
+        args: ApiArgs,
         state_machine: aws.sfn.StateMachine,
         history_function: aws.lambda_.Function,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("digits:api:Api", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         # Every part of the API the deployment snapshots, by name, with the
         # resolved properties it was created with.
         self._parts: list[pulumi.CustomResource] = []
         self._snapshot: dict[str, pulumi.Output[str]] = {}
-        self.rest_api = aws.apigateway.RestApi(
+        self.rest_api = self._build_rest_api(args.name_prefix)
+        self._build_routes(args, state_machine, history_function)
+        self._build_gateway_responses()
+        # After every part: it snapshots them all.
+        deployment = self._build_deployment()
+        self.stage = self._build_stage(args, deployment)
+        self._build_throttling(args)
+        self.origin_header = self._build_origin_header() if args.waf_enabled else None
+        self.origin_lock = self._build_origin_lock(args.name_prefix, self.origin_header) if self.origin_header else None
+        self.url = self.stage.invoke_url
+        self.register_outputs({"url": self.url, "restApiId": self.rest_api.id})
+
+    def _build_rest_api(self, name_prefix: str) -> aws.apigateway.RestApi:
+        """The REST API and the request validator its methods share."""
+        rest_api = aws.apigateway.RestApi(
             "rest-api",
             aws.apigateway.RestApiArgs(
-                name=f"{settings.name_prefix}-api",
+                name=f"{name_prefix}-api",
                 description="Digit recognition API",
                 endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        api_id = self.rest_api.id
         self._validator = self._part(
             aws.apigateway.RequestValidator,
             "validate-body-and-parameters",
-            rest_api=api_id,
+            rest_api=rest_api.id,
             name="body-and-parameters",
             validate_request_body=True,
             validate_request_parameters=True,
         )
+        return rest_api
+
+    def _build_routes(
+        self, args: ApiArgs, state_machine: aws.sfn.StateMachine, history_function: aws.lambda_.Function
+    ) -> None:
+        """``/api/predictions`` and below to the workflow and the history function, ``/api/health`` answered here."""
         models = {
             str(schema["title"]): self._part(
                 aws.apigateway.Model,
                 f"model-{schema['title']}",
-                rest_api=api_id,
+                rest_api=self.rest_api.id,
                 name=str(schema["title"]),
                 content_type=templates.JSON,
                 schema=json.dumps(schema),
             )
             for schema in (PREDICTION_REQUEST_SCHEMA, FEEDBACK_SCHEMA)
         }
-
         api = self._resource("api", self.rest_api.root_resource_id, "api")
         predictions = self._resource("predictions", api.id, "predictions")
         prediction = self._resource("prediction", predictions.id, "{id}")
         feedback = self._resource("feedback", prediction.id, "feedback")
         health = self._resource("health", api.id, "health")
 
-        self._start_execution_route(settings, predictions, models["PredictionRequest"], state_machine)
+        self._start_execution_route(args.region, predictions, models["PredictionRequest"], state_machine)
         for route, resource, http_method, parameters, model in (
             ("list-predictions", predictions, "GET", [CLIENT_ID_QUERY], None),
             ("clear-predictions", predictions, "DELETE", [CLIENT_ID_QUERY], None),
@@ -127,7 +157,7 @@ class Api(pulumi.ComponentResource):
             ("post-feedback", feedback, "POST", [ITEM_ID_PATH], models["Feedback"]),
         ):
             self._proxy_route(route, resource, http_method, history_function, parameters, model)
-        self._health_route(settings, health)
+        self._health_route(args.stack, health)
         aws.lambda_.Permission(
             "history-invoke",
             aws.lambda_.PermissionArgs(
@@ -137,41 +167,49 @@ class Api(pulumi.ComponentResource):
                 # Any method of /api/predictions and everything below it, on this stage.
                 source_arn=pulumi.Output.concat(self.rest_api.execution_arn, f"/{STAGE_NAME}/*/api/predictions*"),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _build_gateway_responses(self) -> None:
+        """API Gateway's own errors, in the contract's JSON."""
         for response_type, (code, message) in templates.GATEWAY_RESPONSES.items():
             self._part(
                 aws.apigateway.Response,
                 f"gateway-{response_type.lower().replace('_', '-')}",
-                rest_api_id=api_id,
+                rest_api_id=self.rest_api.id,
                 response_type=response_type,
                 # DEFAULT_4XX/5XX keep API Gateway's own status for the types not listed.
                 status_code=templates.gateway_status(code) if not response_type.startswith("DEFAULT_") else None,
                 response_templates={templates.JSON: templates.gateway_response_template(code, message)},
             )
 
-        deployment = aws.apigateway.Deployment(
+    def _build_deployment(self) -> aws.apigateway.Deployment:
+        """The snapshot of every part built before it."""
+        return aws.apigateway.Deployment(
             "deployment",
             aws.apigateway.DeploymentArgs(
-                rest_api=api_id,
+                rest_api=self.rest_api.id,
                 # Replaced, and the stage moved to the new snapshot, whenever any part changes.
                 triggers=self._snapshot,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=self._parts),
         )
+
+    def _build_stage(self, args: ApiArgs, deployment: aws.apigateway.Deployment) -> aws.apigateway.Stage:
+        """The stage serving ``deployment``, traced and access-logged."""
         access_logs = aws.cloudwatch.LogGroup(
             "access-logs",
             aws.cloudwatch.LogGroupArgs(
-                name=f"/aws/apigateway/{settings.name_prefix}-api-access",
-                retention_in_days=settings.log_retention_days,
+                name=f"/aws/apigateway/{args.name_prefix}-api-access",
+                retention_in_days=args.log_retention_days,
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        account = self._account_logging_role(settings)
-        self.stage = aws.apigateway.Stage(
+        account = self._account_logging_role(args.region)
+        return aws.apigateway.Stage(
             "stage",
             aws.apigateway.StageArgs(
-                rest_api=api_id,
+                rest_api=self.rest_api.id,
                 deployment=deployment.id,
                 stage_name=STAGE_NAME,
                 xray_tracing_enabled=True,
@@ -182,15 +220,17 @@ class Api(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[account]),
         )
-        aws.apigateway.MethodSettings(
+
+    def _build_throttling(self, args: ApiArgs) -> aws.apigateway.MethodSettings:
+        return aws.apigateway.MethodSettings(
             "throttling",
             aws.apigateway.MethodSettingsArgs(
-                rest_api=api_id,
+                rest_api=self.rest_api.id,
                 stage_name=self.stage.stage_name,
                 method_path="*/*",
                 settings=aws.apigateway.MethodSettingsSettingsArgs(
-                    throttling_rate_limit=settings.api_throttle_rate_limit,
-                    throttling_burst_limit=settings.api_throttle_burst_limit,
+                    throttling_rate_limit=args.throttle_rate_limit,
+                    throttling_burst_limit=args.throttle_burst_limit,
                     # Count, latency and errors per stage come without this; detailed
                     # metrics add per-method ones, billed as custom metrics (API Gateway
                     # guide, "View API Gateway metrics in the CloudWatch console").
@@ -199,12 +239,8 @@ class Api(pulumi.ComponentResource):
                     data_trace_enabled=False,
                 ),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.origin_header = self._origin_header() if settings.waf_enabled else None
-        self.origin_lock = self._origin_lock(settings, self.origin_header) if self.origin_header else None
-        self.url = self.stage.invoke_url
-        self.register_outputs({"url": self.url, "restApiId": api_id})
 
     def _part(
         self,
@@ -221,7 +257,7 @@ class Api(pulumi.ComponentResource):
         self._snapshot[resource_name] = pulumi.Output.json_dumps({"id": part.id, **properties}, sort_keys=True)
         return part
 
-    def _account_logging_role(self, settings: StackSettings) -> aws.apigateway.Account:
+    def _account_logging_role(self, region: str) -> aws.apigateway.Account:
         """API Gateway's account-wide role for writing logs, required by access logging.
 
         It is one setting per account and region, shared by every stack there:
@@ -241,7 +277,7 @@ class Api(pulumi.ComponentResource):
                         "logs:GetLogEvents",
                         "logs:PutLogEvents",
                     ],
-                    pulumi.Output.concat("arn:aws:logs:", settings.region, ":", account_id(), ":log-group:*"),
+                    pulumi.Output.concat("arn:aws:logs:", region, ":", account_id(), ":log-group:*"),
                 )
             ],
             parent=self,
@@ -316,7 +352,7 @@ class Api(pulumi.ComponentResource):
 
     def _start_execution_route(
         self,
-        settings: StackSettings,
+        region: str,
         resource: aws.apigateway.Resource,
         model: aws.apigateway.Model,
         state_machine: aws.sfn.StateMachine,
@@ -337,7 +373,7 @@ class Api(pulumi.ComponentResource):
             http_method=method.http_method,
             type="AWS",
             integration_http_method="POST",
-            uri=f"arn:aws:apigateway:{settings.region}:states:action/StartSyncExecution",
+            uri=f"arn:aws:apigateway:{region}:states:action/StartSyncExecution",
             credentials=role.arn,
             passthrough_behavior="NEVER",
             request_templates={templates.JSON: state_machine.arn.apply(templates.start_execution_request)},
@@ -380,7 +416,7 @@ class Api(pulumi.ComponentResource):
             uri=function.invoke_arn,
         )
 
-    def _health_route(self, settings: StackSettings, resource: aws.apigateway.Resource) -> None:
+    def _health_route(self, stack: str, resource: aws.apigateway.Resource) -> None:
         route = "health"
         method = self._method(route, resource, "GET")
         integration = self._part(
@@ -396,10 +432,10 @@ class Api(pulumi.ComponentResource):
             route,
             integration,
             self._method_response(route, method, 200),
-            json.dumps({"status": "ok", "stack": settings.stack}),
+            json.dumps({"status": "ok", "stack": stack}),
         )
 
-    def _origin_header(self) -> OriginHeader:
+    def _build_origin_header(self) -> OriginHeader:
         """A header value only CloudFront knows: generated once, kept in the state as a secret."""
         secret = random.RandomPassword(
             "origin-verify",
@@ -408,7 +444,7 @@ class Api(pulumi.ComponentResource):
         )
         return OriginHeader(ORIGIN_VERIFY_HEADER, pulumi.Output.secret(secret.result))
 
-    def _origin_lock(self, settings: StackSettings, header: OriginHeader) -> aws.wafv2.WebAcl:
+    def _build_origin_lock(self, name_prefix: str, header: OriginHeader) -> aws.wafv2.WebAcl:
         """The stage's web ACL: only calls carrying CloudFront's secret header pass.
 
         Anything else (a call to the execute-api address itself) gets the same
@@ -457,7 +493,7 @@ class Api(pulumi.ComponentResource):
             ],
             visibility_config={
                 "cloudwatch_metrics_enabled": True,
-                "metric_name": f"{settings.name_prefix}-api-origin-lock",
+                "metric_name": f"{name_prefix}-api-origin-lock",
                 "sampled_requests_enabled": False,
             },
             opts=pulumi.ResourceOptions(parent=self),

@@ -8,16 +8,17 @@ endpoint (same name) to the new configuration with ``UpdateEndpoint``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
 from components.buckets import private_bucket
-from components.iam import account_id, allow, role_with_policy
+from components.iam import GrantedRole, account_id, allow, role_with_policy
 from components.model_artifact import KEY_PREFIX, artifact_key, build_model_artifact
 from components.sagemaker_image import sklearn_image_uri, sklearn_repository_arn
-from components.settings import SageMakerSettings, StackSettings
+from components.settings import SageMakerSettings
 
 VARIANT_NAME = "AllTraffic"
 
@@ -52,24 +53,35 @@ def network_isolation(sagemaker: SageMakerSettings) -> bool:
     return sagemaker.mode == "instance"
 
 
+@dataclass(frozen=True)
+class ModelEndpointArgs:
+    """What the model endpoint takes from the stack settings, and where the model is."""
+
+    region: str
+    name_prefix: str
+    sagemaker: SageMakerSettings
+    # A protected stack keeps the artifact bucket when it is destroyed with objects in it.
+    deletion_protection: bool
+    model_dir: Path
+    build_dir: Path
+
+
 class ModelEndpoint(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
     endpoint: aws.sagemaker.Endpoint
 
-    def __init__(
-        self,
-        name: str,
-        settings: StackSettings,
-        model_dir: Path,
-        build_dir: Path,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: ModelEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("digits:model:ModelEndpoint", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        self.bucket = private_bucket("model-artifacts", self, force_destroy=not args.deletion_protection)
+        artifact = self._build_artifact(args)
+        model = self._build_model(args, artifact, self._build_role(args.region))
+        self.endpoint = self._build_endpoint(args, model)
+        self.register_outputs({"endpointName": self.endpoint.name, "artifactBucket": self.bucket.bucket})
 
-        self.bucket = private_bucket("model-artifacts", self, force_destroy=not settings.deletion_protection)
-        artifact_path = build_model_artifact(model_dir, build_dir / "model.tar.gz")
-        artifact = aws.s3.BucketObjectv2(
+    def _build_artifact(self, args: ModelEndpointArgs) -> aws.s3.BucketObjectv2:
+        """``model.tar.gz``, under a key named by its digest."""
+        artifact_path = build_model_artifact(args.model_dir, args.build_dir / "model.tar.gz")
+        return aws.s3.BucketObjectv2(
             "model-tar-gz",
             aws.s3.BucketObjectv2Args(
                 bucket=self.bucket.id,
@@ -77,10 +89,12 @@ class ModelEndpoint(pulumi.ComponentResource):
                 source=pulumi.FileAsset(str(artifact_path)),
                 content_type="application/gzip",
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
-        role = role_with_policy(
+    def _build_role(self, region: str) -> GrantedRole:
+        """The execution role: reads the artifact, pulls the serving image, writes its logs and metrics."""
+        return role_with_policy(
             "sagemaker-execution",
             "sagemaker.amazonaws.com",
             [
@@ -91,14 +105,14 @@ class ModelEndpoint(pulumi.ComponentResource):
                 allow(
                     "PullServingImage",
                     ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                    sklearn_repository_arn(settings.region),
+                    sklearn_repository_arn(region),
                 ),
                 allow("EcrLogin", ["ecr:GetAuthorizationToken"], "*"),
                 allow(
                     "ContainerLogs",
                     ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                     pulumi.Output.concat(
-                        "arn:aws:logs:", settings.region, ":", account_id(), ":log-group:/aws/sagemaker/Endpoints/*"
+                        "arn:aws:logs:", region, ":", account_id(), ":log-group:/aws/sagemaker/Endpoints/*"
                     ),
                 ),
                 allow(
@@ -111,54 +125,54 @@ class ModelEndpoint(pulumi.ComponentResource):
             parent=self,
         )
 
-        model = aws.sagemaker.Model(
+    def _build_model(
+        self, args: ModelEndpointArgs, artifact: aws.s3.BucketObjectv2, role: GrantedRole
+    ) -> aws.sagemaker.Model:
+        return aws.sagemaker.Model(
             "digit-model",
             aws.sagemaker.ModelArgs(
                 execution_role_arn=role.arn,
                 primary_container=aws.sagemaker.ModelPrimaryContainerArgs(
-                    image=sklearn_image_uri(settings.region),
+                    image=sklearn_image_uri(args.region),
                     mode="SingleModel",
                     model_data_url=pulumi.Output.concat("s3://", self.bucket.bucket, "/", artifact.key),
-                    environment=container_environment(settings.sagemaker),
+                    environment=container_environment(args.sagemaker),
                 ),
-                enable_network_isolation=network_isolation(settings.sagemaker),
+                enable_network_isolation=network_isolation(args.sagemaker),
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[artifact]),
         )
 
+    def _build_endpoint(self, args: ModelEndpointArgs, model: aws.sagemaker.Model) -> aws.sagemaker.Endpoint:
         endpoint_config = aws.sagemaker.EndpointConfiguration(
             "digit-endpoint-config",
-            aws.sagemaker.EndpointConfigurationArgs(production_variants=[_variant(settings, model.name)]),
-            opts=child,
+            aws.sagemaker.EndpointConfigurationArgs(production_variants=[_variant(args.sagemaker, model.name)]),
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.endpoint = aws.sagemaker.Endpoint(
+        return aws.sagemaker.Endpoint(
             "digit-endpoint",
-            aws.sagemaker.EndpointArgs(
-                name=f"{settings.name_prefix}-digits", endpoint_config_name=endpoint_config.name
-            ),
-            opts=child,
+            aws.sagemaker.EndpointArgs(name=f"{args.name_prefix}-digits", endpoint_config_name=endpoint_config.name),
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({"endpointName": self.endpoint.name, "artifactBucket": self.bucket.bucket})
 
 
 def _variant(
-    settings: StackSettings, model_name: pulumi.Input[str]
+    sagemaker: SageMakerSettings, model_name: pulumi.Input[str]
 ) -> aws.sagemaker.EndpointConfigurationProductionVariantArgs:
-    config = settings.sagemaker
-    if config.mode == "serverless":
+    if sagemaker.mode == "serverless":
         return aws.sagemaker.EndpointConfigurationProductionVariantArgs(
             variant_name=VARIANT_NAME,
             model_name=model_name,
             serverless_config=aws.sagemaker.EndpointConfigurationProductionVariantServerlessConfigArgs(
-                memory_size_in_mb=config.serverless_memory_mb,
-                max_concurrency=config.serverless_max_concurrency,
-                provisioned_concurrency=config.provisioned_concurrency or None,
+                memory_size_in_mb=sagemaker.serverless_memory_mb,
+                max_concurrency=sagemaker.serverless_max_concurrency,
+                provisioned_concurrency=sagemaker.provisioned_concurrency or None,
             ),
         )
     return aws.sagemaker.EndpointConfigurationProductionVariantArgs(
         variant_name=VARIANT_NAME,
         model_name=model_name,
-        instance_type=config.instance_type,
-        initial_instance_count=config.instance_count,
+        instance_type=sagemaker.instance_type,
+        initial_instance_count=sagemaker.instance_count,
         initial_variant_weight=1,
     )

@@ -24,12 +24,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components.api import ACCESS_LOG_FORMAT, Api
+from components.history_api import HistoryFunction
 from components.iam import account_id
 from components.model_endpoint import VARIANT_NAME, ModelEndpoint
-from components.settings import FUNCTION_NAMES, StackSettings
-from components.storage import CLIENT_INDEX, Storage
+from components.storage import Storage
 from components.workflow import Workflow
 from functions.core.errors import CLIENT_ERROR_CODES, Throttled
+from functions.core.history.table import INDEX_BY_CLIENT
 from functions.core.observability import (
     CONFIDENCE,
     LOW_CONFIDENCE,
@@ -37,6 +38,7 @@ from functions.core.observability import (
     PREDICTED_DIGIT,
     STAGE_LATENCY,
 )
+from functions.core.tasks import FUNCTIONS, HISTORY
 
 PERIOD = 60
 
@@ -141,6 +143,26 @@ def own_metrics(namespace: str) -> dict[tuple[str, str], MetricFact]:
 
 
 @dataclass(frozen=True)
+class AlarmArgs:
+    """Where the alarms e-mail, and the thresholds that set them off."""
+
+    email: str
+    p99_latency_ms: int
+    error_rate_percent: float
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    """What monitoring takes from the stack settings."""
+
+    region: str
+    name_prefix: str
+    metrics_namespace: str
+    # None: no alarms, only the dashboard and the log metrics it shows.
+    alarms: AlarmArgs | None
+
+
+@dataclass(frozen=True)
 class MonitoredNames:
     """The physical names of what the dashboard and alarms watch."""
 
@@ -155,10 +177,11 @@ class MonitoredNames:
 
 
 def monitored_names(
-    api: Api, workflow: Workflow, model: ModelEndpoint, storage: Storage
+    api: Api, workflow: Workflow, history: HistoryFunction, model: ModelEndpoint, storage: Storage
 ) -> pulumi.Output[MonitoredNames]:
     """The names of the stack's parts, once AWS has given them."""
-    functions = pulumi.Output.all(**{key: function.name for key, function in workflow.functions.items()})
+    lambdas = {**workflow.functions, HISTORY.key: history.function}
+    functions = pulumi.Output.all(**{key: function.name for key, function in lambdas.items()})
     return pulumi.Output.all(
         api_name=api.rest_api.name,
         stage_name=api.stage.stage_name,
@@ -214,15 +237,14 @@ def _metric_widget(title: str, lines: list[list[Any]], region: str) -> dict[str,
     }
 
 
-def dashboard_body(names: MonitoredNames, settings: StackSettings) -> str:
-    """The dashboard JSON: one widget per part of the stack, named by its real resources."""
-    region = settings.region
-    own = settings.metrics_namespace
+def dashboard_body(names: MonitoredNames, region: str, own: str) -> str:
+    """The dashboard JSON: one widget per part of the stack, named by its real
+    resources; ``own`` is the stack's metrics namespace."""
     api = {"ApiName": names.api_name, "Stage": names.stage_name}
     states = {"StateMachineArn": names.state_machine_arn}
     endpoint = {"EndpointName": names.endpoint_name, "VariantName": VARIANT_NAME}
     table = {"TableName": names.table_name}
-    index = {**table, "GlobalSecondaryIndexName": CLIENT_INDEX}
+    index = {**table, "GlobalSecondaryIndexName": INDEX_BY_CLIENT}
     widgets = [
         _metric_widget(
             "API requests and errors",
@@ -303,7 +325,7 @@ def dashboard_body(names: MonitoredNames, settings: StackSettings) -> str:
                     )
                 ),
                 *(
-                    _line(DYNAMODB, metric, index, "Sum", label=f"{metric} ({CLIENT_INDEX})")
+                    _line(DYNAMODB, metric, index, "Sum", label=f"{metric} ({INDEX_BY_CLIENT})")
                     for metric in ("ReadThrottleEvents", "WriteThrottleEvents")
                 ),
                 _search("systemErrors", DYNAMODB, "SystemErrors", ("TableName", "Operation"), "Sum", table),
@@ -377,12 +399,12 @@ def throttled_response_pattern() -> str:
     return f'{{ $.{status_field} = "{Throttled.status}" }}'
 
 
-def alarm_name_prefix(settings: StackSettings) -> str:
+def alarm_name_prefix(name_prefix: str) -> str:
     """What every alarm name of the stack starts with (the key policy relies on it)."""
-    return f"{settings.name_prefix}-"
+    return f"{name_prefix}-"
 
 
-def alarm_key_policy(account: str, settings: StackSettings) -> str:
+def alarm_key_policy(account: str, region: str, name_prefix: str) -> str:
     """The alarm topic key's policy: the account administers the key (and
     may delegate through IAM, as the default key policy does); CloudWatch may
     call ``kms:GenerateDataKey*`` and ``kms:Decrypt`` with it, what a service
@@ -390,7 +412,7 @@ def alarm_key_policy(account: str, settings: StackSettings) -> str:
     sources from AWS services and encrypted topics", SNS developer guide), and
     only for this stack's alarms: its requests carry ``aws:SourceAccount`` and
     the alarm's ARN as ``aws:SourceArn`` (confused-deputy conditions)."""
-    alarms = f"arn:aws:cloudwatch:{settings.region}:{account}:alarm:{alarm_name_prefix(settings)}*"
+    alarms = f"arn:aws:cloudwatch:{region}:{account}:alarm:{alarm_name_prefix(name_prefix)}*"
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -422,40 +444,51 @@ class Monitoring(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: StackSettings,
+        args: MonitoringArgs,
         names: pulumi.Output[MonitoredNames],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("digits:monitoring:Monitoring", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.dashboard = aws.cloudwatch.Dashboard(
+        self.dashboard = self._build_dashboard(args, names)
+        failures, throttled = self._build_log_metrics(args.metrics_namespace, names)
+        self.alarm_topic = self._build_alarms(args, args.alarms, names, failures, throttled) if args.alarms else None
+        self.register_outputs({"dashboardName": self.dashboard.dashboard_name})
+
+    def _build_dashboard(self, args: MonitoringArgs, names: pulumi.Output[MonitoredNames]) -> aws.cloudwatch.Dashboard:
+        return aws.cloudwatch.Dashboard(
             "dashboard",
             aws.cloudwatch.DashboardArgs(
-                dashboard_name=f"{settings.name_prefix}-digits",
-                dashboard_body=names.apply(lambda resolved: dashboard_body(resolved, settings)),
+                dashboard_name=f"{args.name_prefix}-digits",
+                dashboard_body=names.apply(
+                    lambda resolved: dashboard_body(resolved, args.region, args.metrics_namespace)
+                ),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        # Both stacks: the dashboard shows these too.
+
+    def _build_log_metrics(
+        self, namespace: str, names: pulumi.Output[MonitoredNames]
+    ) -> tuple[aws.cloudwatch.LogMetricFilter, aws.cloudwatch.LogMetricFilter]:
+        """Server-side failures from the workflow's log, 429s from the API's
+        access log; in both stacks, as the dashboard shows them too."""
         failures = self._log_metric(
             "server-side-failures",
-            settings,
+            namespace,
             names.apply(lambda n: n.workflow_log_group),
             server_failure_pattern(),
             SERVER_SIDE_FAILURES,
         )
         throttled = self._log_metric(
             "api-throttled-responses",
-            settings,
+            namespace,
             names.apply(lambda n: n.api_access_log_group),
             throttled_response_pattern(),
             API_THROTTLED_RESPONSES,
         )
-        self.alarm_topic = self._alarms(settings, names, failures, throttled) if settings.alarms_enabled else None
-        self.register_outputs({"dashboardName": self.dashboard.dashboard_name})
+        return failures, throttled
 
     def _log_metric(
-        self, name: str, settings: StackSettings, log_group: pulumi.Output[str], pattern: str, metric: str
+        self, name: str, namespace: str, log_group: pulumi.Output[str], pattern: str, metric: str
     ) -> aws.cloudwatch.LogMetricFilter:
         return aws.cloudwatch.LogMetricFilter(
             name,
@@ -464,7 +497,7 @@ class Monitoring(pulumi.ComponentResource):
                 pattern=pattern,
                 metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
                     name=metric,
-                    namespace=settings.metrics_namespace,
+                    namespace=namespace,
                     value="1",
                     default_value="0",
                 ),
@@ -472,55 +505,52 @@ class Monitoring(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _alarm_topic(self, settings: StackSettings) -> aws.sns.Topic:
-        """The topic and its key: the AWS-managed ``alias/aws/sns`` key cannot
-        be used, its policy does not let CloudWatch in."""
+    def _build_alarm_topic(self, args: MonitoringArgs, email: str) -> aws.sns.Topic:
+        """The topic, its key and its e-mail subscription. The AWS-managed
+        ``alias/aws/sns`` key cannot be used: its policy does not let CloudWatch in."""
         child = pulumi.ResourceOptions(parent=self)
         key = aws.kms.Key(
             "alarms-key",
             aws.kms.KeyArgs(
-                description=f"Encrypts the {settings.name_prefix} alarm topic; its alarms may publish with it.",
+                description=f"Encrypts the {args.name_prefix} alarm topic; its alarms may publish with it.",
                 enable_key_rotation=True,
-                policy=account_id().apply(lambda account: alarm_key_policy(account, settings)),
+                policy=account_id().apply(lambda account: alarm_key_policy(account, args.region, args.name_prefix)),
             ),
             opts=child,
         )
         aws.kms.Alias(
             "alarms-key",
-            aws.kms.AliasArgs(name=f"alias/{settings.name_prefix}-alarms", target_key_id=key.id),
+            aws.kms.AliasArgs(name=f"alias/{args.name_prefix}-alarms", target_key_id=key.id),
             opts=child,
         )
-        return aws.sns.Topic(
+        topic = aws.sns.Topic(
             "alarms",
-            aws.sns.TopicArgs(name=f"{settings.name_prefix}-alarms", kms_master_key_id=key.arn),
+            aws.sns.TopicArgs(name=f"{args.name_prefix}-alarms", kms_master_key_id=key.arn),
             opts=child,
         )
+        aws.sns.TopicSubscription(
+            "alarms-email",
+            aws.sns.TopicSubscriptionArgs(topic=topic.arn, protocol="email", endpoint=pulumi.Output.secret(email)),
+            opts=child,
+        )
+        return topic
 
-    def _alarms(
+    def _build_alarms(
         self,
-        settings: StackSettings,
+        args: MonitoringArgs,
+        alarms: AlarmArgs,
         names: pulumi.Output[MonitoredNames],
         failures: aws.cloudwatch.LogMetricFilter,
         throttled: aws.cloudwatch.LogMetricFilter,
     ) -> aws.sns.Topic:
-        child = pulumi.ResourceOptions(parent=self)
-        topic = self._alarm_topic(settings)
-        aws.sns.TopicSubscription(
-            "alarms-email",
-            aws.sns.TopicSubscriptionArgs(
-                topic=topic.arn,
-                protocol="email",
-                endpoint=pulumi.Output.secret(settings.alarm_email or ""),
-            ),
-            opts=child,
-        )
-        alarm = _AlarmFactory(settings, topic, child)
+        topic = self._build_alarm_topic(args, alarms.email)
+        alarm = _AlarmFactory(args.name_prefix, topic, pulumi.ResourceOptions(parent=self))
         api = names.apply(lambda n: {"ApiName": n.api_name, "Stage": n.stage_name})
 
         alarm.create(
             "api-5xx-rate",
-            f"API 5xx responses above {settings.alarm_error_rate_percent}% of requests",
-            threshold=settings.alarm_error_rate_percent,
+            f"API 5xx responses above {alarms.error_rate_percent}% of requests",
+            threshold=alarms.error_rate_percent,
             metric_queries=[
                 _query("errors", API_GATEWAY, "5XXError", api, "Sum"),
                 _query("requests", API_GATEWAY, "Count", api, "Sum"),
@@ -538,15 +568,15 @@ class Monitoring(pulumi.ComponentResource):
             "Workflow executions failed or timed out, not because of bad input",
             threshold=0,
             metric_queries=[
-                _query("failures", settings.metrics_namespace, SERVER_SIDE_FAILURES, {}, "Sum", return_data=True)
+                _query("failures", args.metrics_namespace, SERVER_SIDE_FAILURES, {}, "Sum", return_data=True)
             ],
             depends_on=[failures],
         )
 
         alarm.create(
             "api-p99-latency",
-            f"API p99 latency above {settings.alarm_p99_latency_ms} ms",
-            threshold=settings.alarm_p99_latency_ms,
+            f"API p99 latency above {alarms.p99_latency_ms} ms",
+            threshold=alarms.p99_latency_ms,
             metric_queries=[_query("p99", API_GATEWAY, "Latency", api, "p99", return_data=True)],
         )
 
@@ -554,7 +584,7 @@ class Monitoring(pulumi.ComponentResource):
             "throttles",
             "Requests throttled: API 429 answers, StartSyncExecution or Lambda throttling",
             threshold=0,
-            metric_queries=_throttle_metrics(settings, names),
+            metric_queries=_throttle_metrics(args.metrics_namespace, names),
             depends_on=[throttled],
         )
         return topic
@@ -563,8 +593,8 @@ class Monitoring(pulumi.ComponentResource):
 class _AlarmFactory:
     """Alarms of one stack: same period, actions and missing-data rule."""
 
-    def __init__(self, settings: StackSettings, topic: aws.sns.Topic, opts: pulumi.ResourceOptions) -> None:
-        self._settings = settings
+    def __init__(self, name_prefix: str, topic: aws.sns.Topic, opts: pulumi.ResourceOptions) -> None:
+        self._name_prefix = name_prefix
         self._topic = topic
         self._opts = opts
 
@@ -579,7 +609,7 @@ class _AlarmFactory:
         return aws.cloudwatch.MetricAlarm(
             name,
             aws.cloudwatch.MetricAlarmArgs(
-                name=f"{alarm_name_prefix(self._settings)}{name}",
+                name=f"{alarm_name_prefix(self._name_prefix)}{name}",
                 alarm_description=description,
                 comparison_operator="GreaterThanThreshold",
                 threshold=threshold,
@@ -620,14 +650,14 @@ def _function_dimensions(function: str, names: MonitoredNames) -> dict[str, str]
 
 
 def _throttle_metrics(
-    settings: StackSettings, names: pulumi.Output[MonitoredNames]
+    namespace: str, names: pulumi.Output[MonitoredNames]
 ) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
     """Every throttle a request can meet: the API's 429 answers (stage
     throttling, and the contract's Throttled from Step Functions or DynamoDB),
     StartSyncExecution's own throttling, and each Lambda's."""
-    lambdas = {f"lambda{index}": function for index, function in enumerate(FUNCTION_NAMES)}
+    lambdas = {f"lambda{index}": function.key for index, function in enumerate(FUNCTIONS)}
     queries = [
-        _query("api", settings.metrics_namespace, API_THROTTLED_RESPONSES, {}, "Sum"),
+        _query("api", namespace, API_THROTTLED_RESPONSES, {}, "Sum"),
         _query("workflow", STATES, "ThrottledEvents", {"APIName": START_SYNC_EXECUTION}, "Sum"),
         *(
             _query(query_id, LAMBDA, "Throttles", names.apply(partial(_function_dimensions, function)), "Sum")

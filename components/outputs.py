@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pulumi
 
-from components.settings import StackSettings
-
 
 def _console(region: str, path: str) -> str:
     return f"https://{region}.console.aws.amazon.com/{path}"
@@ -18,12 +16,11 @@ def _log_group(region: str, name: str) -> str:
 
 
 def console_links(
-    settings: StackSettings,
+    region: str,
     state_machine_arn: pulumi.Output[str],
     workflow_log_group: pulumi.Output[str],
     dashboard_name: pulumi.Output[str],
 ) -> pulumi.Output[dict[str, str]]:
-    region = settings.region
     return pulumi.Output.all(state_machine_arn, workflow_log_group, dashboard_name).apply(
         lambda values: {
             "stateMachine": _console(region, f"states/home?region={region}#/statemachines/view/{values[0]}"),

@@ -3,7 +3,7 @@ configuration (``Pulumi.<stack>.yaml``) and validated before any resource is
 declared.
 
 ``parse_settings`` is pure (raw strings in, a typed object out) so the rules
-are testable without Pulumi; ``load_settings`` feeds it from ``pulumi.Config``.
+are testable without Pulumi; ``load_stack_settings`` feeds it from ``pulumi.Config``.
 A bad value raises ``SettingsError`` naming the full key, e.g.
 ``digit-recognition:wafRateLimit``.
 """
@@ -19,8 +19,8 @@ from typing import Literal, TypeVar
 
 import pulumi
 import yaml
-from pulumi.runtime.config import CONFIG, get_config_env
 
+from components.pulumi_config import all_config
 from components.sagemaker_image import SUPPORTED_REGIONS
 from functions.core.tasks import FUNCTIONS
 
@@ -273,7 +273,7 @@ def _instance_type(read: _Reader) -> str:
     return instance_type
 
 
-def load_settings() -> StackSettings:
+def load_stack_settings() -> StackSettings:
     """Read and validate this stack's configuration."""
     config = pulumi.Config(PROJECT)
     raw = {key: config.get(key) for key in KNOWN_KEYS}
@@ -283,9 +283,7 @@ def load_settings() -> StackSettings:
 
 def _unknown_project_keys() -> dict[str, str]:
     """Keys set in the project namespace that this program does not read."""
-    # The CLI passes configuration in the environment; the test mocks set it in-process.
-    everything = {key: str(value) for key, value in {**get_config_env(), **CONFIG.get()}.items()}
-    return {key: value for key, value in project_values(everything).items() if key not in KNOWN_KEYS}
+    return {key: value for key, value in project_values(all_config()).items() if key not in KNOWN_KEYS}
 
 
 def read_stack_file(path: Path) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
@@ -17,7 +18,6 @@ import pulumi_aws as aws
 
 from components.api import OriginHeader
 from components.buckets import private_bucket
-from components.settings import StackSettings
 from components.web_policy import CONTENT_SECURITY_POLICY
 from functions.core.api_contract import DOCUMENT_PATH
 from functions.core.errors import ERROR_TABLE
@@ -80,6 +80,28 @@ def site_files(site_dir: Path) -> dict[str, Path]:
     return files
 
 
+@dataclass(frozen=True)
+class SiteArgs:
+    """What the site takes from the stack settings, and where its files are."""
+
+    stack: str
+    region: str
+    name_prefix: str
+    site_dir: Path
+    # Where WAF is enabled, each client address may make ``waf_rate_limit`` API calls per 5 minutes.
+    waf_enabled: bool
+    waf_rate_limit: int
+
+
+@dataclass(frozen=True)
+class ApiOrigin:
+    """The API stage CloudFront forwards ``/api/*`` to, and the header it must add (where WAF is enabled)."""
+
+    stage: aws.apigateway.Stage
+    api_id: pulumi.Input[str]
+    header: OriginHeader | None
+
+
 class Site(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
     distribution: aws.cloudfront.Distribution
@@ -90,22 +112,27 @@ class Site(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: StackSettings,
-        site_dir: Path,
-        api_stage: aws.apigateway.Stage,
-        api_id: pulumi.Input[str],
-        origin_header: OriginHeader | None = None,
+        args: SiteArgs,
+        api: ApiOrigin,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("digits:site:Site", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        self.bucket = self._build_bucket(args.site_dir)
+        self.rate_limit = self._build_rate_limit(args) if args.waf_enabled else None
+        self.distribution = self._build_distribution(args, api)
+        self._build_bucket_policy()
+        self.url = pulumi.Output.concat("https://", self.distribution.domain_name)
+        self.register_outputs({"url": self.url, "bucket": self.bucket.bucket})
 
-        self.bucket = private_bucket("site", self, force_destroy=True)
+    def _build_bucket(self, site_dir: Path) -> aws.s3.Bucket:
+        """The private bucket with the site's files and the OpenAPI document."""
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = private_bucket("site", self, force_destroy=True)
         for key, path in site_files(site_dir).items():
             aws.s3.BucketObjectv2(
                 f"site-{key}",
                 aws.s3.BucketObjectv2Args(
-                    bucket=self.bucket.id,
+                    bucket=bucket.id,
                     key=key,
                     source=pulumi.FileAsset(str(path)),
                     content_type=content_type(path),
@@ -117,7 +144,7 @@ class Site(pulumi.ComponentResource):
         aws.s3.BucketObjectv2(
             "openapi-document",
             aws.s3.BucketObjectv2Args(
-                bucket=self.bucket.id,
+                bucket=bucket.id,
                 key=OPENAPI_KEY,
                 content=document_json(),
                 content_type=CONTENT_TYPES[".json"],
@@ -126,21 +153,25 @@ class Site(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        return bucket
 
-        access_control = aws.cloudfront.OriginAccessControl(
+    def _build_origin_access(self, name_prefix: str) -> aws.cloudfront.OriginAccessControl:
+        return aws.cloudfront.OriginAccessControl(
             "site-oac",
             aws.cloudfront.OriginAccessControlArgs(
-                name=f"{settings.name_prefix}-site",
+                name=f"{name_prefix}-site",
                 origin_access_control_origin_type="s3",
                 signing_behavior="always",
                 signing_protocol="sigv4",
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        headers = aws.cloudfront.ResponseHeadersPolicy(
+
+    def _build_security_headers(self, name_prefix: str) -> aws.cloudfront.ResponseHeadersPolicy:
+        return aws.cloudfront.ResponseHeadersPolicy(
             "security-headers",
             aws.cloudfront.ResponseHeadersPolicyArgs(
-                name=f"{settings.name_prefix}-security-headers",
+                name=f"{name_prefix}-security-headers",
                 security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
                     content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
                         content_security_policy=CONTENT_SECURITY_POLICY,
@@ -165,49 +196,23 @@ class Site(pulumi.ComponentResource):
                     ),
                 ),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        api_domain = pulumi.Output.concat(api_id, ".execute-api.", settings.region, ".amazonaws.com")
-        self.rate_limit = self._rate_limit(settings) if settings.waf_enabled else None
-        self.distribution = aws.cloudfront.Distribution(
+
+    def _build_distribution(self, args: SiteArgs, api: ApiOrigin) -> aws.cloudfront.Distribution:
+        """The site from the bucket, ``/api/*`` from the API stage."""
+        access_control = self._build_origin_access(args.name_prefix)
+        headers = self._build_security_headers(args.name_prefix)
+        return aws.cloudfront.Distribution(
             "cdn",
             aws.cloudfront.DistributionArgs(
                 enabled=True,
-                comment=f"digit recognition ({settings.stack})",
+                comment=f"digit recognition ({args.stack})",
                 default_root_object="index.html",
                 http_version="http2and3",
                 is_ipv6_enabled=True,
                 price_class="PriceClass_200",
-                origins=[
-                    aws.cloudfront.DistributionOriginArgs(
-                        origin_id=SITE_ORIGIN,
-                        domain_name=self.bucket.bucket_regional_domain_name,
-                        origin_access_control_id=access_control.id,
-                    ),
-                    aws.cloudfront.DistributionOriginArgs(
-                        origin_id=API_ORIGIN,
-                        domain_name=api_domain,
-                        # /api/predictions at CloudFront is /{stage}/api/predictions at API Gateway.
-                        origin_path=pulumi.Output.concat("/", api_stage.stage_name),
-                        # Replaces any header of that name a viewer sends.
-                        custom_headers=[
-                            aws.cloudfront.DistributionOriginCustomHeaderArgs(
-                                name=origin_header.name,
-                                value=origin_header.value,
-                            )
-                        ]
-                        if origin_header
-                        else None,
-                        custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
-                            http_port=80,
-                            https_port=443,
-                            origin_protocol_policy="https-only",
-                            origin_ssl_protocols=["TLSv1.2"],
-                            # The workflow may take up to API Gateway's 29 s.
-                            origin_read_timeout=30,
-                        ),
-                    ),
-                ],
+                origins=[self._site_origin(access_control), _api_origin(args.region, api)],
                 default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
                     target_origin_id=SITE_ORIGIN,
                     viewer_protocol_policy="redirect-to-https",
@@ -217,30 +222,7 @@ class Site(pulumi.ComponentResource):
                     response_headers_policy_id=headers.id,
                     compress=True,
                 ),
-                # In order, first match wins: the document before the rest of /api/*.
-                ordered_cache_behaviors=[
-                    aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
-                        path_pattern=DOCUMENT_PATH,
-                        target_origin_id=SITE_ORIGIN,
-                        viewer_protocol_policy="redirect-to-https",
-                        allowed_methods=["GET", "HEAD"],
-                        cached_methods=["GET", "HEAD"],
-                        cache_policy_id=CACHING_OPTIMIZED,
-                        response_headers_policy_id=headers.id,
-                        compress=True,
-                    ),
-                    aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
-                        path_pattern=API_PATH_PATTERN,
-                        target_origin_id=API_ORIGIN,
-                        viewer_protocol_policy="redirect-to-https",
-                        allowed_methods=["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
-                        cached_methods=["GET", "HEAD"],
-                        cache_policy_id=CACHING_DISABLED,
-                        origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST_HEADER,
-                        response_headers_policy_id=headers.id,
-                        compress=True,
-                    ),
-                ],
+                ordered_cache_behaviors=_ordered_cache_behaviors(headers.id),
                 custom_error_responses=[
                     aws.cloudfront.DistributionCustomErrorResponseArgs(error_code=status, error_caching_min_ttl=0)
                     for status in CLOUDFRONT_ERROR_STATUSES
@@ -253,9 +235,19 @@ class Site(pulumi.ComponentResource):
                     cloudfront_default_certificate=True
                 ),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.s3.BucketPolicy(
+
+    def _site_origin(self, access_control: aws.cloudfront.OriginAccessControl) -> aws.cloudfront.DistributionOriginArgs:
+        return aws.cloudfront.DistributionOriginArgs(
+            origin_id=SITE_ORIGIN,
+            domain_name=self.bucket.bucket_regional_domain_name,
+            origin_access_control_id=access_control.id,
+        )
+
+    def _build_bucket_policy(self) -> aws.s3.BucketPolicy:
+        """Only this distribution reads the bucket."""
+        return aws.s3.BucketPolicy(
             "site-read-by-cloudfront",
             aws.s3.BucketPolicyArgs(
                 bucket=self.bucket.id,
@@ -275,12 +267,10 @@ class Site(pulumi.ComponentResource):
                     }
                 ),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.url = pulumi.Output.concat("https://", self.distribution.domain_name)
-        self.register_outputs({"url": self.url, "bucket": self.bucket.bucket})
 
-    def _rate_limit(self, settings: StackSettings) -> aws.wafv2.WebAcl:
+    def _build_rate_limit(self, args: SiteArgs) -> aws.wafv2.WebAcl:
         """The edge's web ACL: at most ``wafRateLimit`` API calls per client
         address in any 5 minutes, then 429 ``Throttled`` in the contract's JSON.
 
@@ -316,7 +306,7 @@ class Site(pulumi.ComponentResource):
                     "statement": {
                         "rate_based_statement": {
                             "aggregate_key_type": "IP",
-                            "limit": settings.waf_rate_limit,
+                            "limit": args.waf_rate_limit,
                             "evaluation_window_sec": RATE_WINDOW_SECONDS,
                             # Only API calls count: a page load fetches a dozen static files.
                             "scope_down_statement": {
@@ -338,8 +328,58 @@ class Site(pulumi.ComponentResource):
             ],
             visibility_config={
                 "cloudwatch_metrics_enabled": True,
-                "metric_name": f"{settings.name_prefix}-edge",
+                "metric_name": f"{args.name_prefix}-edge",
                 "sampled_requests_enabled": True,
             },
             opts=pulumi.ResourceOptions(parent=self, provider=edge),
         )
+
+
+def _api_origin(region: str, api: ApiOrigin) -> aws.cloudfront.DistributionOriginArgs:
+    return aws.cloudfront.DistributionOriginArgs(
+        origin_id=API_ORIGIN,
+        domain_name=pulumi.Output.concat(api.api_id, ".execute-api.", region, ".amazonaws.com"),
+        # /api/predictions at CloudFront is /{stage}/api/predictions at API Gateway.
+        origin_path=pulumi.Output.concat("/", api.stage.stage_name),
+        # Replaces any header of that name a viewer sends.
+        custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(name=api.header.name, value=api.header.value)]
+        if api.header
+        else None,
+        custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+            http_port=80,
+            https_port=443,
+            origin_protocol_policy="https-only",
+            origin_ssl_protocols=["TLSv1.2"],
+            # The workflow may take up to API Gateway's 29 s.
+            origin_read_timeout=30,
+        ),
+    )
+
+
+def _ordered_cache_behaviors(
+    headers_policy_id: pulumi.Input[str],
+) -> list[aws.cloudfront.DistributionOrderedCacheBehaviorArgs]:
+    """In order, first match wins: the document before the rest of /api/*."""
+    return [
+        aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+            path_pattern=DOCUMENT_PATH,
+            target_origin_id=SITE_ORIGIN,
+            viewer_protocol_policy="redirect-to-https",
+            allowed_methods=["GET", "HEAD"],
+            cached_methods=["GET", "HEAD"],
+            cache_policy_id=CACHING_OPTIMIZED,
+            response_headers_policy_id=headers_policy_id,
+            compress=True,
+        ),
+        aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+            path_pattern=API_PATH_PATTERN,
+            target_origin_id=API_ORIGIN,
+            viewer_protocol_policy="redirect-to-https",
+            allowed_methods=["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
+            cached_methods=["GET", "HEAD"],
+            cache_policy_id=CACHING_DISABLED,
+            origin_request_policy_id=ALL_VIEWER_EXCEPT_HOST_HEADER,
+            response_headers_policy_id=headers_policy_id,
+            compress=True,
+        ),
+    ]

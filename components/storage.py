@@ -2,39 +2,52 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 
-from components.settings import StackSettings
-from functions.core.history.table import INDEX_BY_CLIENT, LISTED_ATTRIBUTES, ORDER_KEY, TTL_ATTRIBUTE
+from functions.core.history.table import (
+    CLIENT_KEY,
+    HASH_KEY,
+    INDEX_BY_CLIENT,
+    KEY_ATTRIBUTES,
+    LISTED_ATTRIBUTES,
+    ORDER_KEY,
+    STRING,
+    TABLE_NAME,
+    TTL_ATTRIBUTE,
+)
 
-# The table's names are its adapter's (functions/core/history/table.py).
-CLIENT_INDEX = INDEX_BY_CLIENT
+
+@dataclass(frozen=True)
+class StorageArgs:
+    name_prefix: str
+    point_in_time_recovery: bool
+    deletion_protection: bool
 
 
 class Storage(pulumi.ComponentResource):
+    """The table; its key, index and attribute names are its adapter's (functions/core/history/table.py)."""
+
     table: aws.dynamodb.Table
 
-    def __init__(self, name: str, settings: StackSettings, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, settings: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("digits:storage:Storage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.table = aws.dynamodb.Table(
             "prediction-history",
             aws.dynamodb.TableArgs(
-                name=f"{settings.name_prefix}-PredictionHistory",
+                name=f"{settings.name_prefix}-{TABLE_NAME}",
                 billing_mode="PAY_PER_REQUEST",
-                hash_key="id",
-                attributes=[
-                    aws.dynamodb.TableAttributeArgs(name="id", type="S"),
-                    aws.dynamodb.TableAttributeArgs(name="clientId", type="S"),
-                    aws.dynamodb.TableAttributeArgs(name=ORDER_KEY, type="S"),
-                ],
+                hash_key=HASH_KEY,
+                attributes=[aws.dynamodb.TableAttributeArgs(name=name, type=STRING) for name in KEY_ATTRIBUTES],
                 global_secondary_indexes=[
                     aws.dynamodb.TableGlobalSecondaryIndexArgs(
-                        name=CLIENT_INDEX,
+                        name=INDEX_BY_CLIENT,
                         key_schemas=[
                             aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
-                                attribute_name="clientId", key_type="HASH"
+                                attribute_name=CLIENT_KEY, key_type="HASH"
                             ),
                             aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
                                 attribute_name=ORDER_KEY, key_type="RANGE"

@@ -1,37 +1,28 @@
-"""The workflow: a layer with numpy, Pillow and Powertools, the five arm64 Lambdas (one
-least-privilege role each) and the Express state machine built by
-``workflows.definition``, with its own log group, X-Ray tracing and the
-stack's X-Ray sampling rule."""
+"""The workflow: the four task Lambdas (one least-privilege role each, built
+by ``build_lambda`` from the shared ``FunctionPackage``) and the Express state
+machine built by ``workflows.definition``, with its own log group, X-Ray
+tracing and the stack's X-Ray sampling rule."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
 from components.iam import Statement, account_id, allow, role_with_policy
-from components.layer_builder import LAYER_ZIP, LayerSpec, build_function_code, build_layer, pinned_requirements
-from components.settings import StackSettings
-from components.storage import CLIENT_INDEX
+from components.lambda_function import (
+    FunctionPackage,
+    LambdaCommon,
+    LambdaSpec,
+    build_lambda,
+    history_store_environment,
+)
 from functions.core.limits import DEFAULT_MAX_PIXELS, MAX_IMAGE_BYTES
-from functions.core.tasks import FUNCTIONS, HISTORY, INVOKE_MODEL, PERSIST, PREPROCESS, VALIDATE, WORKFLOW_TASKS
-from workflows.definition import TASK_TIMEOUT_SECONDS, build_definition
-
-RUNTIME = "python3.12"
-ARCHITECTURE = "arm64"
-# What the handlers import beyond the Lambda runtime (which has boto3); pinned in pyproject.toml.
-LAYER_PACKAGES = ("numpy", "pillow", "aws-lambda-powertools")
-# Seconds: a workflow task's Lambda stops when its state gives up on it.
-TIMEOUTS: Mapping[str, int] = {**TASK_TIMEOUT_SECONDS, HISTORY.key: 10}
-LAMBDA_LOG_LEVELS: Mapping[str, str] = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR"}
-# Every function's environment, whatever it does. OpenBLAS starts a thread per
-# core when numpy is imported; at Lambda's fraction of a vCPU they only cost
-# (numpy's import: 400 -> 306 ms at 256 MB, measured with the CPU capped).
-RUNTIME_ENVIRONMENT: Mapping[str, str] = {"OPENBLAS_NUM_THREADS": "1"}
+from functions.core.tasks import INVOKE_MODEL, PERSIST, PREPROCESS, VALIDATE, WORKFLOW_TASKS
+from workflows.definition import build_definition
 
 # X-Ray: the first service that sees a request decides whether it is traced and
 # the others follow ("Configuring sampling rules", X-Ray developer guide); here
@@ -44,39 +35,28 @@ SAMPLING_RESERVOIR_PER_SECOND = 0
 # Before AWS's default rule (priority 10000).
 SAMPLING_PRIORITY = 1000
 
-# X-Ray's write actions have no resource-level permissions.
-XRAY_WRITE = allow("XRayTraces", ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], "*")
-
 
 @dataclass(frozen=True)
-class Sources:
-    """Where the deployable code lives in the checkout."""
+class WorkflowArgs:
+    """What the workflow takes from the stack settings."""
 
-    functions_dir: Path
-    pyproject: Path
-    layer_cache_dir: Path
+    common: LambdaCommon
+    # Each task's memory, by task key.
+    memory_mb: Mapping[str, int]
+    low_confidence_threshold: float
+    history_ttl_days: int
+    step_functions_log_level: str
+    step_functions_include_execution_data: bool
 
 
-def workflow_log_group_name(settings: StackSettings) -> str:
+def workflow_log_group_name(name_prefix: str) -> str:
     """Where the Express workflow's executions are logged (Express keeps no history)."""
     # The vended-logs prefix keeps CloudWatch's resource policy small.
-    return f"/aws/vendedlogs/states/{settings.name_prefix}-workflow"
-
-
-def functions_archive(functions_dir: Path, cache_dir: Path) -> pulumi.AssetArchive:
-    """The ``functions`` package as the Lambda code archive: its sources and
-    their bytecode for the runtime (``build_function_code``)."""
-    built = build_function_code(functions_dir, cache_dir)
-    return pulumi.AssetArchive(
-        {
-            str(path.relative_to(built)): pulumi.FileAsset(str(path))
-            for path in sorted(built.rglob("*"))
-            if path.is_file()
-        }
-    )
+    return f"/aws/vendedlogs/states/{name_prefix}-workflow"
 
 
 class Workflow(pulumi.ComponentResource):
+    # The task Lambdas, by task key.
     functions: dict[str, aws.lambda_.Function]
     state_machine: aws.sfn.StateMachine
     log_group: aws.cloudwatch.LogGroup
@@ -84,187 +64,73 @@ class Workflow(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: StackSettings,
-        sources: Sources,
+        args: WorkflowArgs,
+        package: FunctionPackage,
         table: aws.dynamodb.Table,
         endpoint: aws.sagemaker.Endpoint,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("digits:workflow:Workflow", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-
-        layer_dir = build_layer(
-            LayerSpec(pinned_requirements(sources.pyproject, LAYER_PACKAGES)), sources.layer_cache_dir
+        self.functions = {
+            spec.function.key: build_lambda(spec, args.common, package, parent=self)
+            for spec in _task_specs(args, table, endpoint)
+        }
+        self.log_group = self._build_log_group(args.common)
+        self.state_machine = self._build_state_machine(args)
+        self._build_sampling_rule(args.common.name_prefix)
+        self.register_outputs(
+            {
+                "stateMachineArn": self.state_machine.arn,
+                "functionNames": {name: fn.name for name, fn in self.functions.items()},
+            }
         )
-        layer = aws.lambda_.LayerVersion(
-            "numpy-pillow",
-            aws.lambda_.LayerVersionArgs(
-                layer_name=f"{settings.name_prefix}-numpy-pillow",
-                code=pulumi.FileArchive(str(layer_dir / LAYER_ZIP)),
-                compatible_runtimes=[RUNTIME],
-                compatible_architectures=[ARCHITECTURE],
-            ),
-            opts=child,
-        )
-        # Built beside the layers, in the program's cache.
-        code = functions_archive(sources.functions_dir, sources.layer_cache_dir.parent / "code")
 
-        common_env: dict[str, pulumi.Input[str]] = {
-            **RUNTIME_ENVIRONMENT,
-            "LOG_LEVEL": settings.log_level,
-            "POWERTOOLS_METRICS_NAMESPACE": settings.metrics_namespace,
-        }
-        history_env: dict[str, pulumi.Input[str]] = {"HISTORY_BACKEND": "dynamodb", "HISTORY_TABLE": table.name}
-        environments: dict[str, dict[str, pulumi.Input[str]]] = {
-            VALIDATE.key: {"MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES)},
-            PREPROCESS.key: {"MAX_IMAGE_PIXELS": str(DEFAULT_MAX_PIXELS)},
-            INVOKE_MODEL.key: {
-                "SAGEMAKER_ENDPOINT_NAME": endpoint.name,
-                "LOW_CONFIDENCE_THRESHOLD": str(settings.low_confidence_threshold),
-            },
-            PERSIST.key: {**history_env, "HISTORY_TTL_DAYS": str(settings.history_ttl_days)},
-            HISTORY.key: history_env,
-        }
-        table_index = pulumi.Output.concat(table.arn, "/index/", CLIENT_INDEX)
-        permissions: dict[str, list[Statement]] = {
-            VALIDATE.key: [],
-            PREPROCESS.key: [],
-            INVOKE_MODEL.key: [allow("InvokeModel", ["sagemaker:InvokeEndpoint"], endpoint.arn)],
-            # A retried Persist learns of the earlier write from PutItem's
-            # ReturnValuesOnConditionCheckFailure=ALL_OLD, so it needs no read.
-            PERSIST.key: [allow("WriteHistory", ["dynamodb:PutItem"], table.arn)],
-            HISTORY.key: [
-                allow("ReadHistory", ["dynamodb:GetItem", "dynamodb:Query"], [table.arn, table_index]),
-                allow("RecordFeedback", ["dynamodb:UpdateItem"], table.arn),
-                # A person deletes one item or clears their history; only this function may.
-                allow("DeleteHistory", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"], table.arn),
-            ],
-        }
-
-        self.functions = {}
-        for function in FUNCTIONS:
-            log_group = aws.cloudwatch.LogGroup(
-                f"{function.key}-logs",
-                aws.cloudwatch.LogGroupArgs(
-                    name=f"/aws/lambda/{settings.name_prefix}-{function.name}",
-                    retention_in_days=settings.log_retention_days,
-                ),
-                opts=child,
-            )
-            role = role_with_policy(
-                f"{function.key}-role",
-                "lambda.amazonaws.com",
-                [
-                    allow(
-                        "WriteOwnLogs",
-                        ["logs:CreateLogStream", "logs:PutLogEvents"],
-                        pulumi.Output.concat(log_group.arn, ":*"),
-                    ),
-                    XRAY_WRITE,
-                    *permissions[function.key],
-                ],
-                parent=self,
-            )
-            self.functions[function.key] = aws.lambda_.Function(
-                function.name,
-                aws.lambda_.FunctionArgs(
-                    name=f"{settings.name_prefix}-{function.name}",
-                    role=role.arn,
-                    runtime=RUNTIME,
-                    architectures=[ARCHITECTURE],
-                    handler=function.handler,
-                    code=code,
-                    layers=[layer.arn],
-                    memory_size=settings.lambda_memory_mb[function.key],
-                    timeout=TIMEOUTS[function.key],
-                    environment=aws.lambda_.FunctionEnvironmentArgs(
-                        variables={
-                            **common_env,
-                            "POWERTOOLS_SERVICE_NAME": function.key,
-                            **environments[function.key],
-                        }
-                    ),
-                    tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
-                    logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                        log_format="JSON",
-                        log_group=log_group.name,
-                        application_log_level=LAMBDA_LOG_LEVELS[settings.log_level],
-                        # INFO keeps the platform's REPORT lines (init duration, max memory).
-                        system_log_level="INFO",
-                    ),
-                ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
-            )
-
-        self.log_group = aws.cloudwatch.LogGroup(
+    def _build_log_group(self, common: LambdaCommon) -> aws.cloudwatch.LogGroup:
+        return aws.cloudwatch.LogGroup(
             "workflow-logs",
             aws.cloudwatch.LogGroupArgs(
-                name=workflow_log_group_name(settings),
-                retention_in_days=settings.log_retention_days,
+                name=workflow_log_group_name(common.name_prefix),
+                retention_in_days=common.log_retention_days,
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _build_state_machine(self, args: WorkflowArgs) -> aws.sfn.StateMachine:
         task_arns = [self.functions[task.key].arn for task in WORKFLOW_TASKS]
-        state_machine_role = role_with_policy(
+        role = role_with_policy(
             "state-machine-role",
             "states.amazonaws.com",
-            [
-                allow("InvokeTasks", ["lambda:InvokeFunction"], task_arns),
-                # CloudWatch Logs delivery for Step Functions only works with "*" resources.
-                allow(
-                    "LogDelivery",
-                    [
-                        "logs:CreateLogDelivery",
-                        "logs:DeleteLogDelivery",
-                        "logs:DescribeLogGroups",
-                        "logs:DescribeResourcePolicies",
-                        "logs:GetLogDelivery",
-                        "logs:ListLogDeliveries",
-                        "logs:PutResourcePolicy",
-                        "logs:UpdateLogDelivery",
-                    ],
-                    "*",
-                ),
-                allow(
-                    "XRayTraces",
-                    [
-                        "xray:GetSamplingRules",
-                        "xray:GetSamplingTargets",
-                        "xray:PutTelemetryRecords",
-                        "xray:PutTraceSegments",
-                    ],
-                    "*",
-                ),
-            ],
+            _state_machine_permissions(task_arns),
             parent=self,
             source_account=account_id(),
         )
-        definition = pulumi.Output.all(*task_arns).apply(_definition_json)
-        self.state_machine = aws.sfn.StateMachine(
+        return aws.sfn.StateMachine(
             "workflow",
             aws.sfn.StateMachineArgs(
-                name=f"{settings.name_prefix}-workflow",
+                name=f"{args.common.name_prefix}-workflow",
                 type="EXPRESS",
-                role_arn=state_machine_role.arn,
-                definition=definition,
+                role_arn=role.arn,
+                definition=pulumi.Output.all(*task_arns).apply(_definition_json),
                 logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
-                    level=settings.step_functions_log_level,
-                    include_execution_data=settings.step_functions_include_execution_data,
+                    level=args.step_functions_log_level,
+                    include_execution_data=args.step_functions_include_execution_data,
                     log_destination=pulumi.Output.concat(self.log_group.arn, ":*"),
                 ),
                 tracing_configuration=aws.sfn.StateMachineTracingConfigurationArgs(enabled=True),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.xray.SamplingRule(
+
+    def _build_sampling_rule(self, name_prefix: str) -> aws.xray.SamplingRule:
+        return aws.xray.SamplingRule(
             "sampling",
             aws.xray.SamplingRuleArgs(
-                rule_name=f"{settings.name_prefix}-traces",
+                rule_name=f"{name_prefix}-traces",
                 priority=SAMPLING_PRIORITY,
                 reservoir_size=SAMPLING_RESERVOIR_PER_SECOND,
                 fixed_rate=SAMPLING_FIXED_RATE,
                 # The API stage ("<prefix>-api/api") and the state machine: both named after the prefix.
-                service_name=f"{settings.name_prefix}-*",
+                service_name=f"{name_prefix}-*",
                 service_type="*",
                 host="*",
                 http_method="*",
@@ -272,14 +138,61 @@ class Workflow(pulumi.ComponentResource):
                 resource_arn="*",
                 version=1,
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs(
+
+
+def _task_specs(args: WorkflowArgs, table: aws.dynamodb.Table, endpoint: aws.sagemaker.Endpoint) -> list[LambdaSpec]:
+    """Each task's own environment and permissions, in the order the workflow runs them."""
+    own: dict[str, tuple[dict[str, pulumi.Input[str]], list[Statement]]] = {
+        VALIDATE.key: ({"MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES)}, []),
+        PREPROCESS.key: ({"MAX_IMAGE_PIXELS": str(DEFAULT_MAX_PIXELS)}, []),
+        INVOKE_MODEL.key: (
             {
-                "stateMachineArn": self.state_machine.arn,
-                "functionNames": {name: fn.name for name, fn in self.functions.items()},
-            }
-        )
+                "SAGEMAKER_ENDPOINT_NAME": endpoint.name,
+                "LOW_CONFIDENCE_THRESHOLD": str(args.low_confidence_threshold),
+            },
+            [allow("InvokeModel", ["sagemaker:InvokeEndpoint"], endpoint.arn)],
+        ),
+        PERSIST.key: (
+            {**history_store_environment(table), "HISTORY_TTL_DAYS": str(args.history_ttl_days)},
+            # A retried Persist learns of the earlier write from PutItem's
+            # ReturnValuesOnConditionCheckFailure=ALL_OLD, so it needs no read.
+            [allow("WriteHistory", ["dynamodb:PutItem"], table.arn)],
+        ),
+    }
+    return [LambdaSpec(task, args.memory_mb[task.key], *own[task.key]) for task in WORKFLOW_TASKS]
+
+
+def _state_machine_permissions(task_arns: Sequence[pulumi.Input[str]]) -> list[Statement]:
+    return [
+        allow("InvokeTasks", ["lambda:InvokeFunction"], task_arns),
+        # CloudWatch Logs delivery for Step Functions only works with "*" resources.
+        allow(
+            "LogDelivery",
+            [
+                "logs:CreateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:DescribeLogGroups",
+                "logs:DescribeResourcePolicies",
+                "logs:GetLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:UpdateLogDelivery",
+            ],
+            "*",
+        ),
+        allow(
+            "XRayTraces",
+            [
+                "xray:GetSamplingRules",
+                "xray:GetSamplingTargets",
+                "xray:PutTelemetryRecords",
+                "xray:PutTraceSegments",
+            ],
+            "*",
+        ),
+    ]
 
 
 def _definition_json(arns: Sequence[str]) -> str:

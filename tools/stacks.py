@@ -54,4 +54,4 @@ def workflow_log_group(settings: StackSettings) -> str:
     """The Express workflow's log group, named as the Pulumi program names it."""
     from components.workflow import workflow_log_group_name
 
-    return workflow_log_group_name(settings)
+    return workflow_log_group_name(settings.name_prefix)

@@ -81,7 +81,7 @@ def test_given_instance_mode_then_the_variant_runs_on_instances() -> None:
             instance_count=2,
         ),
     )
-    variant = _variant(settings, "model")
+    variant = _variant(settings.sagemaker, "model")
     assert (variant.instance_type, variant.initial_instance_count, variant.serverless_config) == (
         "ml.c6i.large",
         2,

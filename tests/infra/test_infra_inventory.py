@@ -6,12 +6,15 @@ from collections import Counter
 
 import pytest
 
+from functions.core.tasks import HISTORY, WORKFLOW_TASKS
 from tests.infra.records import StackRecord
 
 COMPONENTS = {
     "digits:storage:Storage",
     "digits:model:ModelEndpoint",
+    "digits:lambda:FunctionPackage",
     "digits:workflow:Workflow",
+    "digits:history:HistoryFunction",
     "digits:api:Api",
     "digits:site:Site",
     "digits:monitoring:Monitoring",
@@ -66,6 +69,20 @@ def test_given_each_stack_then_every_resource_belongs_to_a_component(stack: Stac
     children = [chain for chain in type_chains if not chain.startswith("pulumi:")]
     assert len(children) == len(stack.resources) - len(COMPONENTS)
     assert all(chain.split("$")[0] in COMPONENTS for chain in children)
+
+
+def test_given_each_stack_then_the_workflow_holds_its_tasks_and_the_history_function_its_own_component(
+    stack: StackRecord,
+) -> None:
+    """The API's function is no part of the workflow: its own component, built from the same package."""
+    component_of = {
+        function["name"]: function["urn"].split("::")[2].split("$")[-2]
+        for function in stack.of_type("aws:lambda/function:Function")
+    }
+    assert component_of == {
+        **{task.name: "digits:workflow:Workflow" for task in WORKFLOW_TASKS},
+        HISTORY.name: "digits:history:HistoryFunction",
+    }
 
 
 @pytest.mark.parametrize(

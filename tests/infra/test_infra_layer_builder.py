@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from components.lambda_function import LAYER_PACKAGES
 from components.layer_builder import (
     LAYER_ZIP,
     MAX_LAYER_ZIP_BYTES,
@@ -26,7 +27,6 @@ from components.layer_builder import (
     find_target_python,
     pinned_requirements,
 )
-from components.workflow import LAYER_PACKAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER_CACHE = ROOT / ".cache" / "pulumi" / "layers"

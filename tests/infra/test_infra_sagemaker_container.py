@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from functions.core.predictions import model_request_body
+from functions.core.model_wire import model_request_body
 from tests.infra.records import StackRecord, settings_of
 from tests.support.pulumi_stacks import STACKS
 from tests.support.sagemaker_toolkit import PING, invocation, require_venv, run_container

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from components.workflow import RUNTIME_ENVIRONMENT
+from components.lambda_function import RUNTIME_ENVIRONMENT
 from functions.core.history.table import LISTED_ATTRIBUTES, TTL_ATTRIBUTE
 from functions.core.limits import DEFAULT_MAX_PIXELS, MAX_IMAGE_BYTES
 from functions.core.predictions import build_item
