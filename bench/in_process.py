@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from functions.core.config import Settings
-from functions.handlers import invoke_model, persist, preprocess, validate
+from functions.core.config import SqliteHistory
+from local import wiring
 from local.sagemaker_endpoint import LocalSageMakerEndpoint
-from workflows.definition import TASKS
+from local.wiring import Handler, WorkflowSettings
 
-Handler = Callable[[Any, Any], Any]
 ENDPOINT_NAME = "digits-bench"
 
 
@@ -24,7 +22,7 @@ ENDPOINT_NAME = "digits-bench"
 def workflow_handlers(
     model_dir: str | None = None, log_level: str = "WARNING", metrics: bool = False
 ) -> Iterator[dict[str, Handler]]:
-    """``{task: handler}`` for validate, preprocess, invoke_model and persist, in TASKS order."""
+    """``{task key: handler}`` for the four tasks, in the workflow's order."""
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench",
         AWS_SECRET_ACCESS_KEY="bench",
@@ -33,11 +31,5 @@ def workflow_handlers(
     )
     with tempfile.TemporaryDirectory() as data_dir, LocalSageMakerEndpoint(model_dir, ENDPOINT_NAME) as endpoint:
         os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = endpoint.url
-        settings = Settings(
-            history_backend="sqlite",
-            history_sqlite_path=str(Path(data_dir) / "history.sqlite3"),
-            sagemaker_endpoint_name=ENDPOINT_NAME,
-            log_level=log_level,
-        )
-        modules = {"validate": validate, "preprocess": preprocess, "invoke_model": invoke_model, "persist": persist}
-        yield {task: modules[task].build(settings) for task in TASKS}
+        history = SqliteHistory(path=str(Path(data_dir) / "history.sqlite3"))
+        yield wiring.workflow_handlers(WorkflowSettings.with_defaults(ENDPOINT_NAME, history, log_level))

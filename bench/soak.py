@@ -35,7 +35,6 @@ from pathlib import Path
 import httpx
 
 from bench.bench_http import percentile
-from tests.hardening.conftest import digit_request
 from tests.hardening.corpus import bad_uploads, body_cases, image_request
 from tests.hardening.load import (
     Audit,
@@ -46,6 +45,7 @@ from tests.hardening.load import (
     audit,
     run_clients,
 )
+from tests.support.digit_requests import digit_request
 from tests.support.local_stack import REQUEST_TIMEOUT_SECONDS, running_stack, server_pid
 
 DIGITS = 10

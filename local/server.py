@@ -58,8 +58,9 @@ from functions.core.errors import (
     NotFound,
     error_body,
 )
+from functions.core.history.api_parameters import parse_limit
 from functions.core.openapi import document_json
-from functions.core.predictions import item_id, parse_limit
+from functions.core.predictions import item_id
 from local.engine import LambdaContext
 
 # How much of a refused body is read (and dropped, chunk by chunk) before the

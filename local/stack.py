@@ -39,17 +39,17 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from functions.core.history.table import TABLE_NAME
+
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
-    from functions.core.config import Settings
     from functions.core.history.port import HistoryStore
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SITE_DIR = REPOSITORY / "site"
 REGION = "ap-southeast-1"
 ENDPOINT_NAME = "digits-local"
-HISTORY_TABLE = "PredictionHistory"
 HISTORY_FILE = "history.sqlite3"
 # In-flight requests get this long to finish on shutdown: the workflow's own cap.
 GRACEFUL_SHUTDOWN_SECONDS = 30
@@ -65,7 +65,7 @@ _log = logging.getLogger("local.stack")
 
 
 @dataclass(frozen=True)
-class StackSettings:
+class LocalStackOptions:
     host: str
     port: int
     data_dir: Path
@@ -75,7 +75,7 @@ class StackSettings:
     dynamodb_endpoint_url: str | None = None
 
 
-def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> StackSettings:
+def parse_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> LocalStackOptions:
     env = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(
         prog="python -m local",
@@ -112,12 +112,12 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
         parser.error("the port must be from 0 to 65535")
     if args.dynamodb_endpoint_url and args.history != "dynamodb":
         parser.error("--dynamodb-endpoint-url needs --history dynamodb")
-    return StackSettings(
+    return LocalStackOptions(
         args.host, args.port, args.data_dir, args.history, args.model_endpoint_url, args.dynamodb_endpoint_url
     )
 
 
-def run(settings: StackSettings) -> None:
+def run(settings: LocalStackOptions) -> None:
     """Runs the stack in the foreground until Ctrl-C or SIGTERM."""
     _configure_logging()
     # uvicorn handles both signals while it serves and raises them again once
@@ -133,15 +133,14 @@ def run(settings: StackSettings) -> None:
             os.environ.pop(name, None)
         os.environ.update(handler_environment(settings, endpoint_url, _dynamodb_url(settings, resources)))
 
-        from functions.core.config import Need, load_settings
-        from functions.core.store_factory import history_store
+        from functions.core.config import HistoryApiSettings, load_settings
+        from functions.core.history.open_store import open_history_store
 
-        function_settings = load_settings(needs=[Need.HISTORY, Need.MODEL])
-        store = history_store(function_settings)
+        store = open_history_store(load_settings(HistoryApiSettings).history)
         close_store = getattr(store, "close", None)  # SQLite holds a file; DynamoDB's client needs nothing
         if close_store is not None:
             resources.callback(close_store)
-        app = _application(function_settings, store, model_version=model_version, backend=settings.history_backend)
+        app = _application(store, model_version=model_version, backend=settings.history_backend)
         config = uvicorn.Config(
             app,
             host=settings.host,
@@ -157,7 +156,7 @@ def run(settings: StackSettings) -> None:
         _AnnouncingServer(config, endpoint_url).run()
 
 
-def handler_environment(settings: StackSettings, endpoint_url: str, dynamodb_url: str | None) -> dict[str, str]:
+def handler_environment(settings: LocalStackOptions, endpoint_url: str, dynamodb_url: str | None) -> dict[str, str]:
     """What the Lambda handlers read, pointed at the local parts."""
     env = {
         "AWS_ACCESS_KEY_ID": LOCAL_CREDENTIAL,
@@ -175,12 +174,12 @@ def handler_environment(settings: StackSettings, endpoint_url: str, dynamodb_url
     if settings.history_backend == "sqlite":
         env["HISTORY_SQLITE_PATH"] = str((settings.data_dir / HISTORY_FILE).resolve())
     else:
-        env["HISTORY_TABLE"] = HISTORY_TABLE
+        env["HISTORY_TABLE"] = TABLE_NAME
         env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_url or ""
     return env
 
 
-def _model_endpoint(settings: StackSettings, resources: ExitStack) -> tuple[str, str]:
+def _model_endpoint(settings: LocalStackOptions, resources: ExitStack) -> tuple[str, str]:
     """The model endpoint's URL and the model version for ``/api/health``:
     the built-in endpoint, started here, unless an external one is given."""
     if settings.model_endpoint_url:
@@ -193,7 +192,7 @@ def _model_endpoint(settings: StackSettings, resources: ExitStack) -> tuple[str,
     return endpoint_url, endpoint.model.version
 
 
-def _dynamodb_url(settings: StackSettings, resources: ExitStack) -> str | None:
+def _dynamodb_url(settings: LocalStackOptions, resources: ExitStack) -> str | None:
     """The DynamoDB endpoint when asked for: the given one, or a DynamoDB
     Local started here; either way with the table."""
     if settings.history_backend != "dynamodb":
@@ -211,35 +210,32 @@ def _dynamodb_url(settings: StackSettings, resources: ExitStack) -> str | None:
             aws_access_key_id=LOCAL_CREDENTIAL,
             aws_secret_access_key=LOCAL_CREDENTIAL,
         )
-        if HISTORY_TABLE not in client.list_tables()["TableNames"]:
-            create_table(client, HISTORY_TABLE)
+        if TABLE_NAME not in client.list_tables()["TableNames"]:
+            create_table(client, TABLE_NAME)
         return settings.dynamodb_endpoint_url
     from local import dynamodb_local
 
     instance = dynamodb_local.start()
     resources.callback(instance.stop)
-    create_table(instance.client(), HISTORY_TABLE)
+    create_table(instance.client(), TABLE_NAME)
     return instance.endpoint_url
 
 
-def _application(function_settings: Settings, store: HistoryStore, *, model_version: str, backend: str) -> ASGIApp:
-    from functions.handlers import history, invoke_model, persist, preprocess, validate
+def _application(store: HistoryStore, *, model_version: str, backend: str) -> ASGIApp:
+    """The handlers, each with its own settings from the environment."""
+    from functions.core.config import HistoryApiSettings, load_settings
+    from functions.handlers import history
     from local.engine import LocalEngine
     from local.server import ServerSettings, create_app
+    from local.wiring import WorkflowSettings, workflow_handlers
 
-    engine = LocalEngine(
-        {
-            "validate": validate.build(function_settings),
-            "preprocess": preprocess.build(function_settings),
-            "invoke_model": invoke_model.build(function_settings),
-            # DynamoDB: persist's own client, one attempt per call as on AWS (the
-            # workflow retries); SQLite has no client retries, so one store serves all.
-            "persist": persist.build(function_settings, store=store if backend == "sqlite" else None),
-        }
-    )
+    # DynamoDB: persist's own client, one attempt per call as on AWS (the workflow
+    # retries); SQLite has no client retries, so one store serves all.
+    persist_store = store if backend == "sqlite" else None
+    engine = LocalEngine(workflow_handlers(WorkflowSettings.from_environment(), persist_store))
     return create_app(
         engine,
-        history.build(function_settings, store=store),
+        history.build(load_settings(HistoryApiSettings), store=store),
         ServerSettings(site_dir=SITE_DIR, health={"modelVersion": model_version, "historyBackend": backend}),
     )
 

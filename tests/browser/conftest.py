@@ -1,4 +1,5 @@
-"""A real Chromium (Debian's package) driving the page served by the real local stack."""
+"""A real Chromium (Debian's package) driving the page served by the real local stack.
+Every test here is marked ``browser``: ``-m "not browser"`` runs the rest without Chromium."""
 
 from __future__ import annotations
 
@@ -12,6 +13,16 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from model.mnist_data import as_png, load_split
 from tests.browser.browsing import CHROMIUM_ARGS, Browsing
 from tests.support.local_stack import running_stack
+
+BROWSER_TESTS = Path(__file__).resolve().parent
+
+
+# Before pytest's own hook deselects by marker; a conftest's hook sees every item of the run.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(BROWSER_TESTS):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

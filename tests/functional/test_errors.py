@@ -19,7 +19,7 @@ from functions.core.api_contract import DOCUMENT_PATH, NO_SUCH_ROUTE, UNSUPPORTE
 from local.server import MAX_DISCARDED_BODY_BYTES
 from tests.contract.digits import clear_digits
 from tests.contract.expect import assert_error, prediction_body
-from tests.functional.conftest import new_client_id
+from tests.support.client_ids import new_client_id
 from tests.support.local_stack import peak_memory_bytes, server_pid
 
 FIFTY_MB = 50 * 1024 * 1024

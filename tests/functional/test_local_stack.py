@@ -13,7 +13,7 @@ import pytest
 
 from tests.contract.digits import clear_digits
 from tests.contract.expect import predict
-from tests.functional.conftest import new_client_id
+from tests.support.client_ids import new_client_id
 from tests.support.local_stack import REQUEST_TIMEOUT_SECONDS
 
 STATE_NAMES = ["Validate", "Preprocess", "InvokeModel", "Persist"]

@@ -22,7 +22,7 @@ from functions.core.openapi import ITEM_STAGES
 from functions.core.predictions import build_item
 from tests.contract.digits import clear_digits
 from tests.contract.expect import predict
-from tests.functional.conftest import new_client_id
+from tests.support.client_ids import new_client_id
 
 # Every failure a prediction can end in, the workflow's and the edge's: all but NotFound.
 PREDICTION_FAILURES = set(ERROR_TABLE) - {"NotFound"}

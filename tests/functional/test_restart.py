@@ -16,7 +16,7 @@ import httpx
 
 from tests.contract.digits import KnownDigit, clear_digits
 from tests.contract.expect import predict, prediction_body
-from tests.functional.conftest import new_client_id
+from tests.support.client_ids import new_client_id
 from tests.support.local_stack import (
     REQUEST_TIMEOUT_SECONDS,
     SQLITE_HISTORY,

@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 
-from tests.hardening.conftest import history_of
 from tests.support.local_stack import REQUEST_TIMEOUT_SECONDS
+from tests.support.stack_probes import history_of
 
 # After a refused connection (the server is down), wait before trying again.
 RECONNECT_PAUSE_SECONDS = 0.05

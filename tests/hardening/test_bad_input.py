@@ -13,12 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.hardening.conftest import (
-    assert_contract_error,
-    assert_healthy,
-    assert_no_leak,
-)
 from tests.hardening.corpus import CLIENT_ID, BadRequestCase, all_cases
+from tests.support.error_answers import assert_contract_error, assert_no_leak
+from tests.support.stack_probes import assert_healthy
 
 CASES = all_cases()
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")

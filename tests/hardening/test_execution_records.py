@@ -24,15 +24,24 @@ import pytest
 import uvicorn
 
 import local.engine
-from functions.core.config import Settings
+from functions.core.config import (
+    HistoryApiSettings,
+    InvokeModelSettings,
+    PersistSettings,
+    PreprocessSettings,
+    SqliteHistory,
+    ValidateSettings,
+)
 from functions.core.history.sqlite_store import SqliteHistoryStore
 from functions.handlers import history, invoke_model, persist, preprocess, validate
 from local.engine import LocalEngine
 from local.sagemaker_endpoint import LocalSageMakerEndpoint
 from local.server import ServerSettings, create_app
 from local.stack import SITE_DIR
-from tests.hardening.conftest import digit_request, history_of, new_client_id
 from tests.support.aws_env import use_loopback_aws
+from tests.support.client_ids import new_client_id
+from tests.support.digit_requests import digit_request
+from tests.support.stack_probes import history_of
 
 ENDPOINT_NAME = "digits-records"
 START_TIMEOUT_SECONDS = 10.0
@@ -44,33 +53,34 @@ def model_endpoint() -> Iterator[LocalSageMakerEndpoint]:
         yield endpoint
 
 
+QUIET = "WARNING"
+
+
 @pytest.fixture
-def settings(model_endpoint: LocalSageMakerEndpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def history_file(
+    model_endpoint: LocalSageMakerEndpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> SqliteHistory:
     use_loopback_aws(monkeypatch, model_endpoint.url)
-    return Settings(
-        history_backend="sqlite",
-        history_sqlite_path=str(tmp_path / "history.db"),
-        sagemaker_endpoint_name=ENDPOINT_NAME,
-        log_level="WARNING",
-    )
+    return SqliteHistory(path=str(tmp_path / "history.db"))
 
 
 @pytest.fixture
-def store(settings: Settings) -> Iterator[SqliteHistoryStore]:
-    assert settings.history_sqlite_path
-    store = SqliteHistoryStore(settings.history_sqlite_path)
+def store(history_file: SqliteHistory) -> Iterator[SqliteHistoryStore]:
+    store = SqliteHistoryStore(history_file.path)
     yield store
     store.close()
 
 
 @pytest.fixture
-def engine(settings: Settings, store: SqliteHistoryStore) -> Iterator[LocalEngine]:
+def engine(history_file: SqliteHistory, store: SqliteHistoryStore) -> Iterator[LocalEngine]:
     engine = LocalEngine(
         {
-            "validate": validate.build(settings),
-            "preprocess": preprocess.build(settings),
-            "invoke_model": invoke_model.build(settings),
-            "persist": persist.build(settings, store=store),
+            "validate": validate.build(ValidateSettings(log_level=QUIET)),
+            "preprocess": preprocess.build(PreprocessSettings(log_level=QUIET)),
+            "invoke_model": invoke_model.build(
+                InvokeModelSettings(log_level=QUIET, sagemaker_endpoint_name=ENDPOINT_NAME)
+            ),
+            "persist": persist.build(PersistSettings(log_level=QUIET, history=history_file), store=store),
         }
     )
     yield engine
@@ -78,9 +88,10 @@ def engine(settings: Settings, store: SqliteHistoryStore) -> Iterator[LocalEngin
 
 
 @pytest.fixture
-def api(engine: LocalEngine, settings: Settings, store: SqliteHistoryStore) -> Iterator[httpx.Client]:
+def api(engine: LocalEngine, history_file: SqliteHistory, store: SqliteHistoryStore) -> Iterator[httpx.Client]:
     """The local server around ``engine`` and the history, on a free loopback port."""
-    app = create_app(engine, history.build(settings, store=store), ServerSettings(site_dir=SITE_DIR))
+    api_settings = HistoryApiSettings(log_level=QUIET, history=history_file)
+    app = create_app(engine, history.build(api_settings, store=store), ServerSettings(site_dir=SITE_DIR))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.hardening.conftest import digit_request
 from tests.hardening.load import LoadRecord, PlannedRequest, audit, run_clients
+from tests.support.digit_requests import digit_request
 from tests.support.local_stack import (
     REQUEST_TIMEOUT_SECONDS,
     SQLITE_HISTORY,

@@ -11,24 +11,20 @@ import httpx
 import pytest
 
 from local.server import SECURITY_HEADERS
-from local.stack import parse_settings
-from tests.hardening.conftest import (
-    assert_contract_error,
-    assert_no_leak,
-    digit_request,
-    history_of,
-    new_client_id,
-    server_stderr,
-)
+from local.stack import parse_args
 from tests.hardening.corpus import all_cases
+from tests.support.client_ids import new_client_id
+from tests.support.digit_requests import digit_request
+from tests.support.error_answers import assert_contract_error, assert_no_leak
 from tests.support.local_stack import server_pid
+from tests.support.stack_probes import history_of, server_stderr
 
 LOOPBACK_HEX = "0100007F"  # 127.0.0.1 as /proc/net/tcp writes it
 LISTEN = "0A"
 
 
 def test_the_stack_binds_to_loopback_unless_told_otherwise() -> None:
-    assert parse_settings([], {}).host == "127.0.0.1"
+    assert parse_args([], {}).host == "127.0.0.1"
 
 
 def test_the_running_server_listens_on_loopback_only(stack_url: str) -> None:

@@ -14,14 +14,14 @@ import pytest
 from bootstrap.github_access import SESSION_SECONDS, stack_prefix
 from tests.infra.records import settings_of
 from tests.pipeline.bootstrap_mock_program import PROJECT
-from tests.pipeline.conftest import (
+from tests.pipeline.iam import allows, as_list
+from tests.support.bootstrap_runs import (
     EXISTING_PROVIDER,
     REQUIRED,
     STATE_BUCKET,
     BootstrapRecord,
     start_bootstrap,
 )
-from tests.pipeline.iam import allows, as_list
 
 # GitHub Docs, "Configuring OpenID Connect in Amazon Web Services".
 GITHUB_PROVIDER_URL = "https://token.actions.githubusercontent.com"

@@ -29,8 +29,8 @@ from botocore.model import OperationModel
 from bootstrap.github_access import deploy_role_name
 from tests.infra.mock_program import ACCOUNT
 from tests.infra.records import StackRecord
-from tests.pipeline.conftest import BootstrapRecord
 from tests.pipeline.iam import allows, as_list
+from tests.support.bootstrap_runs import BootstrapRecord
 from tools.preflight import AwsClients, CommandResult, preflight
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,26 +5,23 @@ history store in a temporary directory."""
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from functions.core.config import Settings
+from functions.core.config import InvokeModelSettings, SqliteHistory
 from functions.core.history.port import HistoryStore
 from functions.core.history.sqlite_store import SqliteHistoryStore
-from functions.handlers import invoke_model, persist, preprocess, validate
 from local.engine import LocalEngine
 from local.sagemaker_endpoint import LocalSageMakerEndpoint
+from local.wiring import WorkflowSettings, workflow_handlers
 from tests.support.aws_env import use_loopback_aws
+from tests.support.workflow_runs import EngineFactory
 
 ENDPOINT_NAME = "digits-test"
-CLIENT_ID = "scenario-client"
-
-EngineFactory = Callable[..., LocalEngine]
+QUIET = "WARNING"
 
 
 @pytest.fixture(scope="session")
@@ -41,36 +38,31 @@ def aws_environment(model_endpoint: LocalSageMakerEndpoint, monkeypatch: pytest.
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        history_backend="sqlite",
-        history_sqlite_path=str(tmp_path / "history.db"),
-        sagemaker_endpoint_name=ENDPOINT_NAME,
-        log_level="WARNING",
-    )
+def history_file(tmp_path: Path) -> SqliteHistory:
+    return SqliteHistory(path=str(tmp_path / "history.db"))
 
 
 @pytest.fixture
-def store(settings: Settings) -> SqliteHistoryStore:
-    assert settings.history_sqlite_path
-    return SqliteHistoryStore(settings.history_sqlite_path)
+def invoke_model_settings() -> InvokeModelSettings:
+    return InvokeModelSettings(log_level=QUIET, sagemaker_endpoint_name=ENDPOINT_NAME)
 
 
 @pytest.fixture
-def make_engine(settings: Settings, store: HistoryStore) -> Iterator[EngineFactory]:
+def store(history_file: SqliteHistory) -> SqliteHistoryStore:
+    return SqliteHistoryStore(history_file.path)
+
+
+@pytest.fixture
+def make_engine(
+    history_file: SqliteHistory, invoke_model_settings: InvokeModelSettings, store: HistoryStore
+) -> Iterator[EngineFactory]:
     """An engine over the real handlers; ``persist_store`` replaces the store
     Persist writes to (e.g. a flaky wrapper around ``store``)."""
     engines: list[LocalEngine] = []
 
     def make(persist_store: HistoryStore | None = None, **handler_overrides: Any) -> LocalEngine:
-        handlers = {
-            "validate": validate.build(settings),
-            "preprocess": preprocess.build(settings),
-            "invoke_model": invoke_model.build(settings),
-            "persist": persist.build(settings, store=persist_store or store),
-            **handler_overrides,
-        }
-        engine = LocalEngine(handlers)
+        settings = WorkflowSettings.with_defaults(ENDPOINT_NAME, history_file, QUIET)
+        engine = LocalEngine({**workflow_handlers(settings, persist_store or store), **handler_overrides})
         engines.append(engine)
         return engine
 
@@ -82,16 +74,3 @@ def make_engine(settings: Settings, store: HistoryStore) -> Iterator[EngineFacto
 @pytest.fixture
 def engine(make_engine: EngineFactory) -> LocalEngine:
     return make_engine()
-
-
-def execution_input(image: bytes | str, client_id: str = CLIENT_ID, request_id: str = "request-1", **extra: Any) -> str:
-    encoded = image if isinstance(image, str) else base64.b64encode(image).decode("ascii")
-    return json.dumps({"requestId": request_id, "request": {"image": encoded, "clientId": client_id, **extra}})
-
-
-def state(execution: dict[str, Any], name: str) -> dict[str, Any]:
-    """The record of the one visit of state ``name``."""
-    visits = [visited for visited in execution["states"] if visited["name"] == name]
-    assert len(visits) == 1, f"{name} visited {len(visits)} times"
-    visit: dict[str, Any] = visits[0]
-    return visit

@@ -9,10 +9,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from botocore.exceptions import ClientError
 from PIL import Image
 
-from functions.core.config import Settings
+from functions.core.config import InvokeModelSettings
 from functions.core.errors import (
     CLIENT_ERROR_CODES,
     ERROR_TABLE,
@@ -28,7 +27,7 @@ from local.engine import STATE_DATA_LIMIT_BYTES, LocalEngine
 from local.sagemaker_endpoint import LocalSageMakerEndpoint
 from model.mnist_data import as_png, load_split
 from tests.imagegen import png_claiming
-from tests.workflow.conftest import CLIENT_ID, EngineFactory, execution_input, state
+from tests.support.workflow_runs import CLIENT_ID, EngineFactory, execution_input, state
 from workflows.definition import TRANSIENT_RETRY
 
 TASK_STATES = ("Validate", "Preprocess", "InvokeModel", "Persist")
@@ -163,7 +162,7 @@ def test_given_the_model_keeps_failing_when_predicted_then_model_unavailable_and
 def test_given_the_model_endpoint_is_down_when_predicted_then_model_unavailable(
     make_engine: EngineFactory,
     store: SqliteHistoryStore,
-    settings: Settings,
+    invoke_model_settings: InvokeModelSettings,
     monkeypatch: pytest.MonkeyPatch,
     digit_png: bytes,
 ) -> None:
@@ -171,7 +170,7 @@ def test_given_the_model_endpoint_is_down_when_predicted_then_model_unavailable(
         unused.bind(("127.0.0.1", 0))
         nothing_listens = f"http://127.0.0.1:{unused.getsockname()[1]}"
     monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", nothing_listens)
-    engine = make_engine(invoke_model=invoke_model.build(settings))
+    engine = make_engine(invoke_model=invoke_model.build(invoke_model_settings))
 
     result = engine.start_sync_execution(execution_input(digit_png))
 
@@ -180,9 +179,9 @@ def test_given_the_model_endpoint_is_down_when_predicted_then_model_unavailable(
 
 
 class FlakyStore:
-    """The real store behind DynamoDB-style throttling: the first ``failures``
-    writes raise it, after writing if ``fail_after_write`` (a write whose answer
-    was lost)."""
+    """The real store behind DynamoDB-style throttling, as the DynamoDB adapter
+    reports it (``Throttled``): the first ``failures`` writes raise it, after
+    writing if ``fail_after_write`` (a write whose answer was lost)."""
 
     def __init__(self, store: HistoryStore, failures: int, fail_after_write: bool) -> None:
         self._store = store
@@ -196,9 +195,7 @@ class FlakyStore:
             self._failures -= 1
             if self._fail_after_write:
                 self._store.put_new(item)
-            raise ClientError(
-                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "Rate exceeded."}}, "PutItem"
-            )
+            raise Throttled()
         return self._store.put_new(item)
 
     def get(self, client_id: str, item_id: str) -> Item:
