@@ -6,6 +6,7 @@ function for proxy integration", API Gateway Developer Guide."""
 
 from __future__ import annotations
 
+import concurrent.futures
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,10 @@ def _served_event(site_dir: Path, method: str, path: str, query: dict[str, str] 
             headers = {"content-type": "application/json"} if body is not None else {}
             return await client.request(method, path, params=query, content=body, headers=headers)
 
-    response = anyio.run(call)
+    # In a thread of its own: Playwright's sync API keeps an event loop running in
+    # the main thread for the rest of a session that ran the browser tests.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as worker:
+        response = worker.submit(anyio.run, call).result()
     assert response.status_code == 200, response.text
     [event] = received
     return event
