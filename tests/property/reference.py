@@ -77,3 +77,37 @@ def mnist_normalised(coverage: np.ndarray, ink_from: float = 0.25) -> np.ndarray
     field = np.zeros((MNIST_SIDE, MNIST_SIDE), dtype=np.float32)
     field[top : top + scaled.shape[0], left : left + scaled.shape[1]] = scaled
     return field
+
+
+# The preprocessing refuses a mark both stubby and small in its image as too small
+# to be a digit (functions/core/imaging.py: under DOT_MAX_STROKES = 2.5 stroke widths
+# long and under DOT_MAX_SHARE = 0.2 of the image's shorter side). The strategies
+# leave out marks near that rule, with a margin, when they mean to draw a digit:
+# measured here on the coverage, before any encoding, by a different method.
+STUBBY_STROKES = 3.0
+SMALL_SHARE = 0.25
+
+
+def too_small_to_be_a_digit(coverage: np.ndarray) -> bool:
+    """Whether the ink (coverage >= 0.5) is under ``STUBBY_STROKES`` times the side
+    of its largest solid square long and under ``SMALL_SHARE`` of the image."""
+    mask = coverage >= 0.5
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return False
+    extent = int(max(rows[-1] - rows[0], cols[-1] - cols[0])) + 1
+    inked = mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return extent < SMALL_SHARE * min(mask.shape) and extent < STUBBY_STROKES * _largest_solid_square(inked)
+
+
+def _largest_solid_square(mask: np.ndarray) -> int:
+    """The side of the largest all-ink square, from a summed-area table."""
+    table = np.pad(mask.astype(np.int64), ((1, 0), (1, 0))).cumsum(axis=0).cumsum(axis=1)
+    side = 0
+    while side < min(mask.shape):
+        k = side + 1
+        sums = table[k:, k:] - table[:-k, k:] - table[k:, :-k] + table[:-k, :-k]
+        if not (sums == k * k).any():
+            break
+        side = k
+    return side

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from tests import imagegen
+from tests.property import reference
 
 # MNIST test digits the strategies pick from (a few thousand is plenty of shapes).
 MNIST_CHOICES = 2000
@@ -104,6 +106,7 @@ def uploads(draw: st.DrawFn) -> Upload:
     if fmt == "WEBP":
         options["lossless"] = draw(st.booleans())
     description = f"{digit.name} as {fmt} {mode} {width}x{height}, {side} px at {at}, ink {ink} on {paper}, {options}"
+    assume(not reference.too_small_to_be_a_digit(coverage))
     return Upload(digit, imagegen.encode(image, fmt, **options), mode, description, coverage)
 
 
@@ -132,6 +135,7 @@ def _sheet_upload(
 ) -> Upload:
     fmt, options = draw(st.sampled_from(formats))
     mode = draw(st.sampled_from([mode for mode in modes if mode in imagegen.MODES_BY_FORMAT[fmt]]))
+    assume(not reference.too_small_to_be_a_digit(coverage))
     height, width = coverage.shape
     description = f"{what}: {digit.name} as {fmt} {mode} {width}x{height}, ink {ink} on {paper}, {options}"
     return Upload(
@@ -297,6 +301,7 @@ def photo_uploads(draw: st.DrawFn) -> Upload:
     fmt, options = draw(st.sampled_from((("PNG", {}), ("JPEG", {"quality": draw(st.integers(60, 95))}))))
     size = f"{coverage.shape[1]}x{coverage.shape[0]}"
     description = f"photo, {where}: {digit.name} as {fmt} {size}, ink {ink} on {paper}, {options}"
+    assume(not reference.too_small_to_be_a_digit(coverage))
     return Upload(digit, imagegen.encode(photo, fmt, **options), "RGB", description, coverage)
 
 

@@ -27,6 +27,7 @@ from functions.core.imaging import (
     DEFAULT_MAX_PIXELS,
     MAX_IMAGE_BYTES,
     MIN_INK_CONTRAST,
+    TOO_SMALL_MESSAGE,
     decode_upload,
     inspect,
     preprocess,
@@ -244,6 +245,34 @@ def test_ink_just_above_the_contrast_threshold_is_read(upload: Upload) -> None:
 
     assert_mnist_geometry(tensor, upload.description)
     assert_like_its_coverage(tensor, upload, 0.85)
+
+
+@settings(PROFILE, max_examples=40)
+@given(
+    pen=st.integers(8, 40),
+    length=st.floats(0.0, 0.8),
+    canvas_in_pens=st.integers(12, 40),
+    where=st.tuples(st.floats(0.1, 0.9), st.floats(0.1, 0.9)),
+    angle=st.floats(0.0, np.pi),
+    fmt=st.sampled_from(["PNG", "JPEG"]),
+)
+def test_a_tap_or_a_short_dash_small_in_the_image_is_refused_as_too_small(
+    pen: int, length: float, canvas_in_pens: int, where: tuple[float, float], angle: float, fmt: str
+) -> None:
+    """Given a dot, or a dash shorter than the pen is wide, a twelfth of the image
+    or less, then the answer is NoDigitFound asking for a bigger drawing (it spans
+    under 2 stroke widths, and the rule refuses under 2.5 in under a fifth)."""
+    side = pen * canvas_in_pens
+    x, y = where[0] * side, where[1] * side
+    dx, dy = length * pen * np.cos(angle) / 2, length * pen * np.sin(angle) / 2
+    image = Image.new("L", (side, side), 255)
+    ImageDraw.Draw(image).line([(x - dx, y - dy), (x + dx, y + dy)], fill=0, width=pen)
+    for cx, cy in ((x - dx, y - dy), (x + dx, y + dy)):
+        ImageDraw.Draw(image).ellipse((cx - pen / 2, cy - pen / 2, cx + pen / 2, cy + pen / 2), fill=0)
+
+    with pytest.raises(NoDigitFound) as refused:
+        preprocess(imagegen.encode(image, fmt))
+    assert refused.value.message == TOO_SMALL_MESSAGE
 
 
 @pytest.mark.parametrize("side", [20, 28, 37, 56, 111])
