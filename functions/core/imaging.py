@@ -225,7 +225,8 @@ def _decoded(image: Image.Image, wanted_side: int) -> Image.Image:
         # DCT scaling: decodes a big photo at 1/2..1/8 size for a fraction of the cost.
         factor = min(1.0, wanted_side / max(image.size))
         request = (max(1, math.ceil(image.width * factor)), max(1, math.ceil(image.height * factor)))
-        image.draft(image.mode if image.mode in ("L", "RGB") else "RGB", request)
+        # Scale only: the mode stays the file's (a draft mode changes nothing but YCbCr and L).
+        image.draft(None, request)
     image.seek(0)
     image.load()
     return _to_supported_mode(ImageOps.exif_transpose(image))

@@ -526,6 +526,17 @@ def test_the_info_describes_the_upload() -> None:
     }
 
 
+@pytest.mark.parametrize("mode", ["P", "CMYK"], ids=["palette-png", "cmyk-jpeg"])
+def test_modes_read_through_an_rgb_conversion_are_read(mode: str) -> None:
+    """Given a palette PNG without transparency or a CMYK JPEG (modes the
+    preprocessing converts to RGB first), then the digit is read as the clean one."""
+    image = Image.fromarray(255 - imagegen.mnist_digit(SEVEN), "L").resize((140, 140)).convert(mode)
+
+    tensor = preprocess(imagegen.encode(image, "PNG" if mode == "P" else "JPEG")).tensor
+
+    assert_looks_like(tensor, SEVEN)
+
+
 def test_a_thick_marker_stroke_stays_solid() -> None:
     """Given a 7 drawn on a 280 px canvas with a 40 px marker, then its bar is ink
     all the way through, not an outline."""
