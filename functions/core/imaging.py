@@ -288,7 +288,7 @@ def _to_supported_mode(image: Image.Image) -> Image.Image:
     mode = image.mode
     if mode in ("L", "RGB", "LA", "RGBA"):
         return image
-    if mode.startswith("I;16") or mode in ("I", "F"):
+    if mode.startswith("I;16") or mode == "I":  # 16-bit PNGs (no accepted format decodes to "F")
         # Pillow's convert("L") clips 16-bit values instead of scaling them.
         values = np.asarray(image, dtype=np.float32)
         top = 65535.0 if values.max(initial=0) > 255 else 255.0
