@@ -207,6 +207,15 @@ def _line(namespace: str, metric: str, dimensions: Mapping[str, str], stat: str,
     return [namespace, metric, *itertools.chain.from_iterable(dimensions.items()), {"stat": stat, **options}]
 
 
+# The service's own metrics on the dashboard: title ({} is the namespace), expression id, metric, statistic.
+OWN_METRIC_WIDGETS: tuple[tuple[str, str, str, str], ...] = (
+    ("Stage latency p99 (ms, {})", "stages", STAGE_LATENCY, "p99"),
+    ("Predictions per digit ({})", "digits", PREDICTED_DIGIT, "Sum"),
+    ("Confidence ({})", "confidence", CONFIDENCE, "Average"),
+    ("Low-confidence predictions ({})", "lowConfidence", LOW_CONFIDENCE, "Sum"),
+)
+
+
 def _search(
     expression_id: str,
     namespace: str,
@@ -332,33 +341,11 @@ def dashboard_body(names: MonitoredNames, region: str, own: str) -> str:
             ],
             region,
         ),
-        _metric_widget(
-            f"Stage latency p99 (ms, {own})",
-            [
-                _search("stages", own, STAGE_LATENCY, METRIC_DIMENSIONS[STAGE_LATENCY], "p99"),
-            ],
-            region,
-        ),
-        _metric_widget(
-            f"Predictions per digit ({own})",
-            [
-                _search("digits", own, PREDICTED_DIGIT, METRIC_DIMENSIONS[PREDICTED_DIGIT], "Sum"),
-            ],
-            region,
-        ),
-        _metric_widget(
-            f"Confidence ({own})",
-            [
-                _search("confidence", own, CONFIDENCE, METRIC_DIMENSIONS[CONFIDENCE], "Average"),
-            ],
-            region,
-        ),
-        _metric_widget(
-            f"Low-confidence predictions ({own})",
-            [
-                _search("lowConfidence", own, LOW_CONFIDENCE, METRIC_DIMENSIONS[LOW_CONFIDENCE], "Sum"),
-            ],
-            region,
+        *(
+            _metric_widget(
+                title.format(own), [_search(expression_id, own, metric, METRIC_DIMENSIONS[metric], stat)], region
+            )
+            for title, expression_id, metric, stat in OWN_METRIC_WIDGETS
         ),
         {
             "type": "log",

@@ -44,7 +44,6 @@ from functions.core.tasks import INVOKE_MODEL, PERSIST, PREPROCESS, VALIDATE, WO
 
 # The keys of ``build_definition``'s ARNs, in the order the states run.
 TASKS: tuple[str, ...] = tuple(task.key for task in WORKFLOW_TASKS)
-_BY_KEY: dict[str, Task] = {task.key: task for task in WORKFLOW_TASKS}
 # Seconds each task may take, its Lambda's cold start included. InvokeModel and
 # Persist give up on AWS early enough to fail with their retried error instead
 # of a timeout (functions/core/deadline.py).
@@ -94,9 +93,8 @@ def build_definition(function_arns: Mapping[str, str]) -> dict[str, Any]:
     if missing:
         raise ValueError(f"function ARNs missing for: {', '.join(missing)}")
     states: dict[str, Any] = {}
-    for index, task in enumerate(TASKS):
-        following = TASKS[index + 1] if index + 1 < len(TASKS) else None
-        states[_BY_KEY[task].state] = _task_state(task, function_arns[task], following)
+    for task, following in zip(WORKFLOW_TASKS, (*WORKFLOW_TASKS[1:], None), strict=True):
+        states[task.state] = _task_state(task.key, function_arns[task.key], following)
     states[DESCRIBE_FAILURE] = {
         "Type": "Pass",
         "Comment": "A failure from the error table: keep its code, take the person's message out of the Lambda "
@@ -120,7 +118,7 @@ def build_definition(function_arns: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def _task_state(task: str, function_arn: str, following: str | None) -> dict[str, Any]:
+def _task_state(task: str, function_arn: str, following: Task | None) -> dict[str, Any]:
     state: dict[str, Any] = {
         "Type": "Task",
         "Resource": "arn:aws:states:::lambda:invoke",
@@ -146,7 +144,7 @@ def _task_state(task: str, function_arn: str, following: str | None) -> dict[str
         state["End"] = True
     else:
         state["ResultSelector"] = {f"{key}.$": f"$.Payload.{key}" for key in PASSED_ON[task]}
-        state["Next"] = _BY_KEY[following].state
+        state["Next"] = following.state
     return state
 
 

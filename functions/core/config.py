@@ -124,7 +124,9 @@ class InvokeModelSettings(FunctionSettings):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PersistSettings(FunctionSettings):
+class _HistorySettings(FunctionSettings):
+    """A function that opens the history store."""
+
     history: HistoryLocation
 
     @classmethod
@@ -133,12 +135,13 @@ class PersistSettings(FunctionSettings):
 
 
 @dataclass(frozen=True, kw_only=True)
-class HistoryApiSettings(FunctionSettings):
-    history: HistoryLocation
+class PersistSettings(_HistorySettings):
+    pass
 
-    @classmethod
-    def from_variables(cls, variables: EnvironmentVariables) -> Self:
-        return cls(**_observability(variables), history=_history_location(variables))
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryApiSettings(_HistorySettings):
+    pass
 
 
 SettingsT = TypeVar("SettingsT", bound=FunctionSettings)

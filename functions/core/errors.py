@@ -94,7 +94,6 @@ ERROR_TABLE: dict[str, type[DigitError]] = {
     )
 }
 
-RETRYABLE_CODES: tuple[str, ...] = tuple(code for code, cls in ERROR_TABLE.items() if cls.retryable)
 # Failures caused by the request itself: never retried by the workflow.
 CLIENT_ERROR_CODES: tuple[str, ...] = tuple(
     code for code, cls in ERROR_TABLE.items() if 400 <= cls.status < 500 and not cls.retryable

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from components.settings import StackSettings, parse_settings, project_values
+from components.settings import SageMakerSettings, StackSettings, parse_settings, project_values
 from tests.infra.mock_program import stack_config
 
 
@@ -65,3 +65,15 @@ def raw_settings(stack: str) -> dict[str, str]:
 def settings_of(stack: str) -> StackSettings:
     """The validated settings of a stack."""
     return parse_settings(stack, stack_config(stack)["aws:region"], raw_settings(stack))
+
+
+def instance_sagemaker() -> SageMakerSettings:
+    """The model on two instances instead of serverless (neither stack file does this)."""
+    return SageMakerSettings(
+        mode="instance",
+        serverless_memory_mb=2048,
+        serverless_max_concurrency=5,
+        provisioned_concurrency=0,
+        instance_type="ml.c6i.large",
+        instance_count=2,
+    )

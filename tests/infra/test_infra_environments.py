@@ -3,7 +3,7 @@ are present in prod and absent in dev, and every setting reaches its resource.""
 
 from __future__ import annotations
 
-from tests.infra.records import StackRecord, settings_of
+from tests.infra.records import StackRecord, instance_sagemaker, settings_of
 
 # How the Pulumi wire protocol marks a secret value.
 SECRET_SIGNATURE, SECRET_VALUE = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
@@ -68,19 +68,8 @@ def test_given_instance_mode_then_the_variant_runs_on_instances() -> None:
     from dataclasses import replace
 
     from components.model_endpoint import _variant
-    from components.settings import SageMakerSettings
 
-    settings = replace(
-        settings_of("prod"),
-        sagemaker=SageMakerSettings(
-            mode="instance",
-            serverless_memory_mb=2048,
-            serverless_max_concurrency=5,
-            provisioned_concurrency=0,
-            instance_type="ml.c6i.large",
-            instance_count=2,
-        ),
-    )
+    settings = replace(settings_of("prod"), sagemaker=instance_sagemaker())
     variant = _variant(settings.sagemaker, "model")
     assert (variant.instance_type, variant.initial_instance_count, variant.serverless_config) == (
         "ml.c6i.large",

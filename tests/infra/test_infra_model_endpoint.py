@@ -14,8 +14,7 @@ import pytest
 
 from components.model_artifact import artifact_key, build_model_artifact
 from components.model_endpoint import container_environment, network_isolation
-from components.settings import SageMakerSettings
-from tests.infra.records import StackRecord, policy_statements, settings_of
+from tests.infra.records import StackRecord, instance_sagemaker, policy_statements, settings_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,17 +24,6 @@ def _container(stack: StackRecord) -> dict[str, Any]:
     return container
 
 
-def _instances() -> SageMakerSettings:
-    return SageMakerSettings(
-        mode="instance",
-        serverless_memory_mb=2048,
-        serverless_max_concurrency=5,
-        provisioned_concurrency=0,
-        instance_type="ml.c6i.large",
-        instance_count=2,
-    )
-
-
 def test_given_a_serverless_stack_then_the_model_is_not_network_isolated(stack: StackRecord) -> None:
     """Serverless Inference refuses network isolation: CreateEndpoint would fail ("Feature exclusions")."""
     assert settings_of(stack.stack).sagemaker.mode == "serverless"
@@ -43,8 +31,8 @@ def test_given_a_serverless_stack_then_the_model_is_not_network_isolated(stack: 
 
 
 def test_given_instance_mode_then_the_model_is_isolated_and_keeps_the_default_workers() -> None:
-    assert network_isolation(_instances()) is True
-    environment = container_environment(_instances())
+    assert network_isolation(instance_sagemaker()) is True
+    environment = container_environment(instance_sagemaker())
     assert "SAGEMAKER_MODEL_SERVER_WORKERS" not in environment
     assert environment["PIP_NO_BUILD_ISOLATION"] == "false"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from functions.core.errors import CLIENT_ERROR_CODES, ERROR_TABLE, RETRYABLE_CODES
+from functions.core.errors import CLIENT_ERROR_CODES, ERROR_TABLE
 from workflows import build_definition
 from workflows.definition import EXECUTION_TIMEOUT_SECONDS, LAMBDA_SERVICE_ERRORS, TASKS, worst_case_seconds
 
@@ -71,7 +71,8 @@ def test_retries_are_bounded_jittered_and_never_for_the_requests_own_faults(defi
 
 def test_the_workflow_retries_exactly_the_errors_the_table_calls_retryable(definition: dict[str, Any]) -> None:
     retried = set().union(*(_retried(definition, name) for name in tasks(definition)))
-    assert retried & set(ERROR_TABLE) == set(RETRYABLE_CODES) == {"ModelUnavailable", "Throttled"}
+    retryable = {code for code, cls in ERROR_TABLE.items() if cls.retryable}
+    assert retried & set(ERROR_TABLE) == retryable == {"ModelUnavailable", "Throttled"}
 
 
 def _retried(definition: dict[str, Any], state: str) -> set[str]:
